@@ -1,0 +1,37 @@
+# Saldo — the two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[demo,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+install-test: $(STAMP)
+
+## Start the whole product on embedded defaults (SQLite, local Stripe, local mail sink), with demo data.
+demo: $(STAMP)
+	$(BIN)/saldo demo
+
+## Lint and run the whole test suite (SQLite always, PostgreSQL when reachable).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+## Benchmarks (print figures; see benches/README.md).
+bench: $(STAMP)
+	$(BIN)/python benches/import_ledger.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Preventive alerts: the reminder policy, contact rules, channels, the outbox and jobs."""

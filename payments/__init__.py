@@ -1,0 +1,1 @@
+"""Payments: money arithmetic, the Stripe gateway, webhooks, allocation and payment plans."""

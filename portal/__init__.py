@@ -1,0 +1,106 @@
+"""Saldo's web app: `create_app()` builds it from configuration."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from portal.config import (
+    Config,
+    ProductionConfig,
+    config_for_environment,
+    dev_secret_key,
+    normalise_database_url,
+)
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.logging import configure_logging
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the app. `config` is a Config class or a mapping of overrides (tests pass one)."""
+    load_dotenv(os.path.join(os.getcwd(), ".env"), override=False)
+    app = Flask(__name__, instance_path=os.environ.get("SALDO_INSTANCE_PATH") or None)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    base = config if isinstance(config, type) else config_for_environment()
+    app.config.from_object(base)
+    if isinstance(config, dict):
+        app.config.update(config)
+    _finish_config(app)
+    configure_logging(app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from portal.i18n import init_i18n
+
+    init_i18n(app, babel)
+
+    from portal import models  # noqa: F401  (registers the tables)
+    from portal.security import init_security
+
+    init_security(app)
+    _register_blueprints(app)
+    from portal.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    production = app.config.get("ENV_NAME") == "production"
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError(
+                "SECRET_KEY is not set. In production Saldo refuses to start without it: "
+                "set SECRET_KEY to a long random value (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)."
+            )
+        app.config["SECRET_KEY"] = dev_secret_key(app.instance_path)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + os.path.join(app.instance_path, "saldo.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    if production and app.config["STRIPE_SECRET_KEY"] == Config.STRIPE_SECRET_KEY:
+        app.logger.warning("production without STRIPE_SECRET_KEY: online payment is disabled")
+
+
+# Every blueprint module exposes `bp`; a part of the product that is not built yet is absent.
+BLUEPRINT_MODULES = (
+    "portal.health",
+    "portal.debtor",
+    "portal.staff",
+    "payments.views",
+    "payments.webhooks",
+    "alerts.views",
+)
+
+
+def module_exists(name: str) -> bool:
+    """Whether a module of the product is present (parts are added as they are built)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINT_MODULES:
+        if not module_exists(name):
+            continue
+        app.register_blueprint(importlib.import_module(name).bp)
+
+
+__all__ = ["ProductionConfig", "create_app"]

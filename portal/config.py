@@ -1,0 +1,139 @@
+"""Configuration, read from environment variables (and a `.env` file when present).
+
+`Config` holds development defaults that run with no setup at all (SQLite in the instance
+folder, a local Stripe, a local mail sink). `ProductionConfig` refuses to start without a
+real `SECRET_KEY`. `TestConfig` is what the test suite passes to `create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain `postgres://` / `postgresql://` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def dev_secret_key(instance_path: str) -> str:
+    """A secret generated once into the instance folder, for development only."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")  # None: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    # Public address of the portal, used in links sent by email/SMS from background jobs.
+    BASE_URL = env("SALDO_BASE_URL", "http://127.0.0.1:5000")
+    DEFAULT_LOCALE = env("SALDO_DEFAULT_LOCALE", "es")
+    DEFAULT_TIMEZONE = env("SALDO_DEFAULT_TIMEZONE", "America/Bogota")
+    DEFAULT_CURRENCY = env("SALDO_DEFAULT_CURRENCY", "USD")
+    SUPPORTED_LOCALES = ("es", "pt_BR", "en")
+    BABEL_DEFAULT_LOCALE = DEFAULT_LOCALE
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Debtor access links and sessions.
+    LINK_MAX_AGE_DAYS = env_int("SALDO_LINK_MAX_AGE_DAYS", 7)
+    REMEMBER_COOKIE_DAYS = env_int("SALDO_REMEMBER_DAYS", 30)
+    IDENTITY_CHECK = env("SALDO_IDENTITY_CHECK", "document_last4")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SALDO_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+    UPLOAD_FOLDER = env("SALDO_UPLOAD_FOLDER")  # None: instance/uploads (outside the web root)
+
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Stripe (embedded default: localstripe on 127.0.0.1:8420, started by `make demo`).
+    STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "sk_test_saldo_local")
+    STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "pk_test_saldo_local")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_saldo_local")
+    STRIPE_API_BASE = env("STRIPE_API_BASE", "http://127.0.0.1:8420")
+    STRIPE_JS_URL = env("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
+    PAYMENT_MIN_MINOR = env_int("SALDO_PAYMENT_MIN_MINOR", 100)
+
+    # Mail (embedded default: the local mail sink on 127.0.0.1:8025, started by `make demo`).
+    SMTP_HOST = env("SMTP_HOST", "127.0.0.1")
+    SMTP_PORT = env_int("SMTP_PORT", 8025)
+    SMTP_USERNAME = env("SMTP_USERNAME")
+    SMTP_PASSWORD = env("SMTP_PASSWORD")
+    SMTP_STARTTLS = env_bool("SMTP_STARTTLS", False)
+    MAIL_FROM = env("MAIL_FROM", "Saldo <no-reply@saldo.local>")
+
+    # SMS / WhatsApp through a Twilio-compatible API; empty base URL: record to the outbox only.
+    SMS_API_BASE = env("SMS_API_BASE")
+    SMS_ACCOUNT_SID = env("SMS_ACCOUNT_SID")
+    SMS_AUTH_TOKEN = env("SMS_AUTH_TOKEN")
+    SMS_FROM = env("SMS_FROM")
+    WHATSAPP_FROM = env("WHATSAPP_FROM")
+
+    # Web Push (VAPID).
+    VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
+    VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
+    VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ops@saldo.local")
+
+    LOG_LEVEL = env("LOG_LEVEL", "INFO")
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = True
+    BASE_URL = "http://localhost"
+    SERVER_NAME = None
+
+
+def config_for_environment() -> type[Config]:
+    name = (env("SALDO_ENV") or env("FLASK_ENV") or "development").lower()
+    return ProductionConfig if name == "production" else Config

@@ -1,0 +1,1 @@
+"""The ledger CSV format: row validation (pure) and the idempotent importer."""

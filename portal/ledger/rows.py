@@ -1,0 +1,217 @@
+"""Parse and validate one ledger CSV row into a `LedgerRow`, or say exactly what is wrong.
+
+Plain Python, no database: the importer and the risk backtests share it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+
+from payments.money import MoneyError, exponent, is_known_currency, to_minor
+
+REQUIRED_COLUMNS = ("customer_id", "invoice_id", "issue_date", "due_date", "amount")
+OPTIONAL_COLUMNS = (
+    "currency", "paid_date", "paid_amount", "disputed", "customer_name", "email", "phone",
+    "locale", "timezone", "country", "paperless",
+)
+MAX_LENGTH = {
+    "customer_id": 64, "invoice_id": 64, "customer_name": 200, "email": 254, "phone": 32,
+    "locale": 10, "timezone": 64, "country": 8, "currency": 3,
+}
+MAX_AMOUNT_MINOR = 10**15  # a quadrillion minor units: far beyond any real invoice
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{6,32}$")
+_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+class RowError(ValueError):
+    """A row that cannot be imported; the message says why, for a person to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    customer_id: str
+    invoice_id: str
+    issued_on: date
+    due_on: date
+    amount_minor: int
+    currency: str
+    settled_on: date | None = None
+    paid_minor: int | None = None
+    disputed: bool = False
+    paperless: bool | None = None
+    customer_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    country: str | None = None
+
+
+def missing_columns(header: list[str] | None) -> list[str]:
+    present = {h.strip() for h in header or []}
+    return [c for c in REQUIRED_COLUMNS if c not in present]
+
+
+def _text(raw: dict, name: str) -> str | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    limit = MAX_LENGTH.get(name)
+    if limit and len(value) > limit:
+        raise RowError(f"{name} is longer than {limit} characters")
+    if any(ord(ch) < 32 for ch in value):
+        raise RowError(f"{name} contains control characters")
+    return value
+
+
+def _date(raw: dict, name: str, required: bool) -> date | None:
+    value = _text(raw, name)
+    if value is None:
+        if required:
+            raise RowError(f"{name} is required")
+        return None
+    if not _ISO_DATE.match(value):
+        raise RowError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise RowError(f"{name} is not a real date: {value!r}") from exc
+
+
+def _amount(raw: dict, name: str, currency: str, required: bool) -> int | None:
+    value = _text(raw, name)
+    if value is None:
+        if required:
+            raise RowError(f"{name} is required")
+        return None
+    if not _AMOUNT.match(value):
+        raise RowError(
+            f"{name} must be a decimal number with a decimal point and no sign or "
+            f"thousands separator, got {value!r}"
+        )
+    try:
+        minor = to_minor(value, currency)
+    except MoneyError as exc:
+        raise RowError(f"{name}: {exc}") from exc
+    if minor >= MAX_AMOUNT_MINOR:
+        raise RowError(f"{name} is implausibly large: {value!r}")
+    return minor
+
+
+def _bool(raw: dict, name: str) -> bool | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False if lowered else None
+    raise RowError(f"{name} must be true or false, got {value.strip()!r}")
+
+
+def _contact(raw: dict) -> tuple[str | None, str | None]:
+    email = _text(raw, "email")
+    if email is not None and not _EMAIL.match(email):
+        raise RowError(f"email is not a valid address: {email!r}")
+    phone = _text(raw, "phone")
+    if phone is not None:
+        if not _PHONE.match(phone):
+            raise RowError("phone must contain digits, spaces or + ( ) - . only")
+        phone = ("+" if phone.startswith("+") else "") + re.sub(r"\D", "", phone)
+    return (email.lower() if email else None), phone
+
+
+def _locale_tz_country(raw: dict) -> tuple[str | None, str | None, str | None]:
+    locale = _text(raw, "locale")
+    if locale is not None:
+        try:
+            locale = str(Locale.parse(locale.replace("-", "_")))
+        except (UnknownLocaleError, ValueError) as exc:
+            raise RowError(f"locale is not a known locale: {locale!r}") from exc
+    tz = _text(raw, "timezone")
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise RowError(f"timezone is not a known IANA time zone: {tz!r}") from exc
+    country = _text(raw, "country")
+    if country is not None:
+        if re.fullmatch(r"[A-Za-z]{2}", country):
+            country = country.upper()
+        elif not re.fullmatch(r"\d{1,3}", country):
+            raise RowError(f"country must be an ISO 3166 code, got {country!r}")
+    return locale, tz, country
+
+
+def parse_row(raw: dict, default_currency: str, today: date) -> LedgerRow:
+    """Validate one CSV record (a dict of column → text). Raises RowError with the reason."""
+    if None in raw:
+        raise RowError("the row has more fields than the header")
+    customer_id = _text(raw, "customer_id")
+    invoice_id = _text(raw, "invoice_id")
+    if customer_id is None:
+        raise RowError("customer_id is required")
+    if invoice_id is None:
+        raise RowError("invoice_id is required")
+    issued_on = _date(raw, "issue_date", required=True)
+    due_on = _date(raw, "due_date", required=True)
+    if due_on < issued_on:
+        raise RowError(f"due_date {due_on} is before issue_date {issued_on}")
+
+    currency = (_text(raw, "currency") or default_currency).upper()
+    if not is_known_currency(currency):
+        raise RowError(f"currency is not a known ISO 4217 code: {currency!r}")
+    amount_minor = _amount(raw, "amount", currency, required=True)
+    if amount_minor <= 0:
+        raise RowError("amount must be greater than zero")
+
+    settled_on = _date(raw, "paid_date", required=False)
+    paid_minor = _amount(raw, "paid_amount", currency, required=False)
+    if paid_minor is not None and paid_minor > amount_minor:
+        raise RowError(
+            f"paid_amount is above the amount ({paid_minor} > {amount_minor} minor units "
+            f"of {currency}, {exponent(currency)} decimals)"
+        )
+    if settled_on is not None:
+        if settled_on < issued_on:
+            raise RowError(f"paid_date {settled_on} is before issue_date {issued_on}")
+        if settled_on > today:
+            raise RowError(f"paid_date {settled_on} is in the future")
+        if paid_minor is None:
+            paid_minor = amount_minor
+    elif paid_minor is not None and paid_minor == amount_minor:
+        raise RowError("paid_date is required when paid_amount settles the whole amount")
+
+    email, phone = _contact(raw)
+    locale, tz, country = _locale_tz_country(raw)
+    return LedgerRow(
+        customer_id=customer_id,
+        invoice_id=invoice_id,
+        issued_on=issued_on,
+        due_on=due_on,
+        amount_minor=amount_minor,
+        currency=currency,
+        settled_on=settled_on,
+        paid_minor=paid_minor or None,
+        disputed=bool(_bool(raw, "disputed")),
+        paperless=_bool(raw, "paperless"),
+        customer_name=_text(raw, "customer_name"),
+        email=email,
+        phone=phone,
+        locale=locale,
+        timezone=tz,
+        country=country,
+    )

@@ -1,0 +1,49 @@
+"""The Saldo data model, split by concern. Import models from here."""
+
+from portal.models.admin import AlertPolicy, AuditEvent, StaffUser, StripeEvent
+from portal.models.engagement import (
+    AccessLink,
+    Dispute,
+    Installment,
+    Message,
+    PaymentPlan,
+    PortalVisit,
+    PromiseToPay,
+    PushSubscription,
+)
+from portal.models.ledger import (
+    CHANNELS,
+    Debtor,
+    ImportRun,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+)
+from portal.models.risk import ModelVersion, RiskScore, ScoringRun
+from portal.models.types import UTCDateTime, utcnow
+
+__all__ = [
+    "CHANNELS",
+    "AccessLink",
+    "AlertPolicy",
+    "AuditEvent",
+    "Debtor",
+    "Dispute",
+    "ImportRun",
+    "Installment",
+    "Invoice",
+    "Message",
+    "ModelVersion",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentPlan",
+    "PortalVisit",
+    "PromiseToPay",
+    "PushSubscription",
+    "RiskScore",
+    "ScoringRun",
+    "StaffUser",
+    "StripeEvent",
+    "UTCDateTime",
+    "utcnow",
+]

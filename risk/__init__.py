@@ -1,0 +1,1 @@
+"""Late-payment risk: features as of a date, the model, backtests, reasons and scoring."""

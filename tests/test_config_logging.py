@@ -1,0 +1,55 @@
+import json
+import logging
+
+import pytest
+
+from portal import create_app
+from portal.config import ProductionConfig, normalise_database_url
+from portal.logging import JsonFormatter, redact
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", None)
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app(ProductionConfig)
+
+
+def test_development_generates_a_secret_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = create_app({"SECRET_KEY": None}).config["SECRET_KEY"]
+    second = create_app({"SECRET_KEY": None}).config["SECRET_KEY"]
+    assert first == second and len(first) >= 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_database_url_defaults_to_instance_sqlite_and_uses_psycopg(monkeypatch, tmp_path):
+    monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": None, "SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/saldo.db"
+    assert normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+
+
+def test_redaction_masks_cards_tokens_emails_and_phones():
+    text = redact(
+        "card 4242 4242 4242 4242 key sk_test_abcdef123456 mail ana.silva@example.com "
+        "phone +57 300 123 4567"
+    )
+    assert "4242 4242" not in text and "[card]" in text
+    assert "sk_test_abcdef" not in text
+    assert "ana.silva@" not in text and "a***@example.com" in text
+    assert "300 123" not in text and "***67" in text
+
+
+def test_json_formatter_redacts_sensitive_extras():
+    record = logging.makeLogRecord(
+        {"msg": "link for %s", "args": ("bob@example.com",), "levelname": "INFO",
+         "name": "saldo", "token": "abc.def.ghi", "debtor": "C-1"}
+    )
+    payload = json.loads(JsonFormatter().format(record))
+    assert payload["message"] == "link for b***@example.com"
+    assert payload["token"] == "[redacted]"
+    assert payload["debtor"] == "C-1"

@@ -1,0 +1,75 @@
+"""Shared services: signed debtor links, the audit log and SMTP mail to a real local server."""
+
+import time
+
+import pytest
+
+from portal.audit import record
+from portal.extensions import db
+from portal.links import LinkError, account_url, issue_token, open_token, unsubscribe_url
+from portal.mailer import MailError, build_email, send_email
+from portal.models import AuditEvent
+from tests.factories import make_debtor
+
+
+def test_account_link_opens_its_debtor(app):
+    debtor = make_debtor()
+    url = account_url(debtor)
+    assert url.startswith("http://localhost/l/")
+    opened = open_token(url.rsplit("/", 1)[1], "account")
+    assert opened.debtor.id == debtor.id and opened.purpose == "account"
+
+
+def test_tampered_wrong_purpose_and_locked_links_are_refused(app):
+    debtor = make_debtor()
+    token = issue_token(debtor)
+    with pytest.raises(LinkError) as bad:
+        open_token(token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1], "account")
+    assert bad.value.reason == "invalid"
+    unsub = unsubscribe_url(debtor).rsplit("/", 1)[1]
+    with pytest.raises(LinkError):
+        open_token(unsub, "account")
+    opened = open_token(token, "account")
+    opened.link.locked_at = opened.link.created_at
+    db.session.flush()
+    with pytest.raises(LinkError) as locked:
+        open_token(token, "account")
+    assert locked.value.reason == "locked"
+
+
+def test_expired_link_names_its_debtor(app):
+    debtor = make_debtor()
+    token = issue_token(debtor)
+    app.config["LINK_MAX_AGE_DAYS"] = 0
+    time.sleep(1.1)
+    with pytest.raises(LinkError) as expired:
+        open_token(token, "account")
+    assert expired.value.expired and expired.value.debtor_id == debtor.id
+
+
+def test_audit_event_records_target_and_values(app):
+    debtor = make_debtor()
+    record("staff", 7, "debtor.update", debtor, before={"a": 1}, after={"a": 2})
+    db.session.commit()
+    event = db.session.query(AuditEvent).one()
+    assert (event.target_type, event.target_id, event.actor_id) == ("debtor", str(debtor.id), "7")
+    assert event.before == {"a": 1} and event.after == {"a": 2}
+
+
+def test_email_reaches_a_real_smtp_server(app, smtp_server):
+    message = build_email("ana@example.com", "Hola", "texto", "<p>html</p>",
+                          headers={"List-Unsubscribe": "<http://localhost/u/x>"})
+    message_id = send_email(message)
+    assert len(smtp_server.messages) == 1
+    got = smtp_server.messages[0]
+    assert got["Message-ID"] == message_id and got["List-Unsubscribe"]
+    assert got.get_body(("html",)).get_content().strip() == "<p>html</p>"
+
+
+def test_unreachable_smtp_is_a_transient_error(app):
+    from tests.conftest import free_port
+
+    app.config.update(SMTP_PORT=free_port())
+    with pytest.raises(MailError) as failure:
+        send_email(build_email("ana@example.com", "x", "y"), timeout=2)
+    assert failure.value.transient
