@@ -44,7 +44,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     init_i18n(app, babel)
 
-    from portal import models  # noqa: F401  (registers the tables)
+    from portal import auth, models  # noqa: F401  (registers the tables and the user loader)
     from portal.security import init_security
 
     init_security(app)

@@ -73,3 +73,19 @@ def test_unreachable_smtp_is_a_transient_error(app):
     with pytest.raises(MailError) as failure:
         send_email(build_email("ana@example.com", "x", "y"), timeout=2)
     assert failure.value.transient
+
+
+def test_debtor_and_staff_ids_load_the_right_kind_of_user(app):
+    from portal.auth import load_user
+    from portal.models import StaffUser
+
+    debtor = make_debtor()
+    staff = StaffUser(email="a@x.co", password_hash="x", role="agent")
+    db.session.add(staff)
+    db.session.flush()
+    assert debtor.get_id() == f"d:{debtor.id}" and staff.get_id() == f"s:{staff.id}"
+    assert load_user(debtor.get_id()) is debtor
+    assert load_user(staff.get_id()) is staff
+    staff.is_active = False
+    assert load_user(staff.get_id()) is None
+    assert load_user("x:1") is None and load_user("d:abc") is None

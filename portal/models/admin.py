@@ -8,10 +8,11 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.models.mixins import StaffUserMixin
 from portal.models.types import UTCDateTime, utcnow
 
 
-class StaffUser(db.Model):
+class StaffUser(StaffUserMixin, db.Model):
     __tablename__ = "staff_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models.mixins import DebtorUser
 from portal.models.types import UTCDateTime, utcnow
 
 CHANNELS = ("email", "sms", "whatsapp", "push")
@@ -30,7 +31,7 @@ INVOICE_STATUSES = ("open", "paid", "cancelled")
 PAYMENT_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded")
 
 
-class Debtor(db.Model):
+class Debtor(DebtorUser, db.Model):
     __tablename__ = "debtor"
 
     id: Mapped[int] = mapped_column(primary_key=True)
