@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from portal.extensions import db
 from portal.ledger.rows import LedgerRow, RowError, missing_columns, parse_row
@@ -192,9 +192,13 @@ def _import_batch(
             select(Payment).where(Payment.external_ref.in_([f"import:{i}" for i in invoice_ids]))
         )
     }
+    fresh: list[LedgerRow] = []
     for line, row in parsed:
         debtor = debtors[row.customer_id]
         invoice = invoices.get(row.invoice_id)
+        if invoice is None and f"import:{row.invoice_id}" not in imported_payments:
+            fresh.append(row)  # the common case: a new invoice, written in bulk below
+            continue
         try:
             _check_payment(invoice, row, imported_payments)
             if invoice is None:
@@ -209,6 +213,53 @@ def _import_batch(
             _apply_imported_payment(invoice, row, debtor, imported_payments)
         except RowError as exc:
             report.add_error(line, str(exc))
+    if fresh:
+        session.flush()  # new debtors get their ids
+        _insert_new_invoices(fresh, debtors, run_id, today)
+        report.invoices_created += len(fresh)
+
+
+def _insert_new_invoices(rows: list[LedgerRow], debtors: dict[str, Debtor], run_id: int,
+                         today: date) -> None:
+    """Bulk-insert invoices that do not exist yet, with their imported payments, in 3 statements.
+
+    Same result as the per-row path for a new invoice, without the unit-of-work overhead.
+    """
+    now = datetime.now(UTC)
+    invoice_rows = []
+    for row in rows:
+        paid = row.paid_minor or 0
+        settled = row.settled_on is not None or (paid and paid >= row.amount_minor)
+        invoice_rows.append({
+            "external_id": row.invoice_id, "debtor_id": debtors[row.customer_id].id,
+            "issued_on": row.issued_on, "due_on": row.due_on, "amount_minor": row.amount_minor,
+            "currency": row.currency, "status": "paid" if settled else "open",
+            "paid_minor": paid, "settled_on": row.settled_on, "disputed": row.disputed,
+            "paperless": bool(row.paperless), "import_run_id": run_id,
+            "created_at": now, "updated_at": now,
+        })
+    session = db.session
+    ids = dict(session.execute(
+        insert(Invoice).returning(Invoice.external_id, Invoice.id, sort_by_parameter_order=True),
+        invoice_rows,
+    ).all())
+    paid_rows = [row for row in rows if row.paid_minor]
+    if not paid_rows:
+        return
+    payment_ids = session.execute(
+        insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
+        [{
+            "debtor_id": debtors[row.customer_id].id, "amount_minor": row.paid_minor,
+            "currency": row.currency, "method": "imported", "status": "succeeded",
+            "refunded_minor": 0, "external_ref": f"import:{row.invoice_id}",
+            "received_on": row.settled_on or today, "created_at": now, "updated_at": now,
+        } for row in paid_rows],
+    ).scalars().all()
+    session.execute(insert(PaymentAllocation), [
+        {"payment_id": payment_id, "invoice_id": ids[row.invoice_id],
+         "amount_minor": row.paid_minor, "created_at": now}
+        for payment_id, row in zip(payment_ids, paid_rows, strict=True)
+    ])
 
 
 def _debtors_for(parsed: list[tuple[int, LedgerRow]], run_id: int) -> dict[str, Debtor]:
