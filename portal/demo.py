@@ -137,6 +137,7 @@ def _seed_debtor(rng: random.Random, n: int, months: int, today: date) -> None:
     )
     if debtor.allow_whatsapp and rng.random() < 0.5:
         debtor.preferred_channel = "whatsapp"
+    _give_identity(debtor)
     db.session.add(debtor)
 
     usual = rng.uniform(*market.amount_range)
@@ -228,6 +229,21 @@ def _persona_events(rng, persona, debtor, open_invoices, today) -> None:
             message="El valor no corresponde al consumo del mes.", status="open",
             created_at=created,
         ))
+
+
+def demo_identity_fact(debtor: Debtor) -> str | None:
+    """The demo debtor's document last four digits (derived from the id; None if not demo)."""
+    number = (debtor.external_id or "").removeprefix("DEMO-")
+    if not debtor.external_id.startswith("DEMO-") or not number.isdigit():
+        return None
+    return f"{(int(number) * 7919 + 1234) % 10000:04d}"
+
+
+def _give_identity(debtor: Debtor) -> None:
+    """Store the demo fact hashed, as a real import would (see portal.debtor.identity)."""
+    from portal.debtor.identity import set_identity
+
+    set_identity(debtor, demo_identity_fact(debtor), kind="document_last4")
 
 
 def _ascii(text: str) -> str:

@@ -1,0 +1,99 @@
+"""Getting into the portal: fresh links sent only to the contact on file, contact lookup,
+the visit record of a link tap.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from datetime import UTC, datetime
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from portal import audit
+from portal.extensions import db
+from portal.i18n import ui_language
+from portal.links import account_url
+from portal.mailer import MailError, build_email, send_email
+from portal.models import AccessLink, Debtor, Message, PortalVisit
+
+log = logging.getLogger(__name__)
+
+
+def phone_digits(text: str) -> str:
+    return re.sub(r"\D", "", text or "")
+
+
+def find_by_contact(contact: str) -> tuple[Debtor | None, str | None]:
+    """The debtor whose email (any case) or phone (digits only) matches, and which matched."""
+    contact = (contact or "").strip()
+    if "@" in contact:
+        debtor = db.session.scalar(
+            select(Debtor).where(func.lower(Debtor.email) == contact.lower()).limit(2))
+        return (debtor, "email") if debtor is not None else (None, None)
+    digits = phone_digits(contact)
+    if len(digits) < 7:
+        return None, None
+    candidates = db.session.scalars(
+        select(Debtor).where(or_(Debtor.phone.like(f"%{digits[-7:]}")))
+    ).all()
+    for debtor in candidates:
+        stored = phone_digits(debtor.phone)
+        if stored == digits or stored.endswith(digits) or digits.endswith(stored):
+            return debtor, "phone"
+    return None, None
+
+
+def send_link(debtor: Debtor, reason: str) -> bool:
+    """Email a fresh account link to the address on file; commits the link. False if none."""
+    if not debtor.email:
+        log.info("no email on file for debtor %s; link not sent", debtor.id)
+        return False
+    url = account_url(debtor)
+    audit.record("system", None, "link.sent", debtor, after={"reason": reason})
+    db.session.commit()
+    with force_locale(ui_language(debtor.locale) or "es"):
+        subject = _("Your link to your account")
+        body = render_template("debtor/email/link.txt", debtor=debtor, url=url)
+    try:
+        send_email(build_email(debtor.email, subject, body))
+    except MailError as exc:
+        log.warning("could not email a link to debtor %s: %s", debtor.id, exc)
+        return False
+    return True
+
+
+def send_link_soon(debtor: Debtor, reason: str) -> None:
+    """Send a link without making the caller wait (LINK_MAIL_ASYNC): the "get my link" answer
+    then takes the same time whether or not a contact matched."""
+    if not current_app.config.get("LINK_MAIL_ASYNC"):
+        send_link(debtor, reason)
+        return
+    app = current_app._get_current_object()
+
+    def run(debtor_id: int) -> None:
+        with app.app_context():
+            try:
+                found = db.session.get(Debtor, debtor_id)
+                if found is not None:
+                    send_link(found, reason)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=run, args=(debtor.id,), name="send-link", daemon=True).start()
+
+
+def record_visit(link: AccessLink) -> PortalVisit:
+    """A tap on a link: a PortalVisit (with the message it came from) and the click time."""
+    visit = PortalVisit(debtor_id=link.debtor_id, message_id=link.message_id)
+    db.session.add(visit)
+    if link.message_id is not None:
+        message = db.session.get(Message, link.message_id)
+        if message is not None and message.clicked_at is None:
+            message.clicked_at = datetime.now(UTC)
+    db.session.flush()
+    return visit

@@ -1,0 +1,139 @@
+"""What a debtor's account looks like today: balances, invoice statuses, plans, history.
+
+Plain functions over the models; the views only render what these return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Debtor, Invoice, PaymentPlan, PromiseToPay
+
+DUE_SOON_DAYS = 7
+ACTIVE_PLAN_STATUSES = ("pending", "active")
+
+
+@dataclass
+class InvoiceView:
+    invoice: Invoice
+    status: str  # due_soon | due | overdue | disputed | promised | in_plan | paid | cancelled
+    promise: PromiseToPay | None = None
+
+
+@dataclass
+class CurrencyTotal:
+    currency: str
+    due_minor: int = 0
+    overdue_minor: int = 0
+
+
+@dataclass
+class AccountSummary:
+    totals: list[CurrencyTotal]
+    next_due_on: date | None
+    open_invoices: list[InvoiceView]
+    paid_invoices: list[InvoiceView]
+    plans: list[PaymentPlan]
+    promises: list[PromiseToPay] = field(default_factory=list)
+
+
+def open_promise(invoice: Invoice) -> PromiseToPay | None:
+    return db.session.scalar(
+        select(PromiseToPay)
+        .where(PromiseToPay.invoice_id == invoice.id, PromiseToPay.status == "open")
+        .order_by(PromiseToPay.created_at.desc())
+        .limit(1)
+    )
+
+
+def _open_promises(debtor: Debtor) -> dict[int, PromiseToPay]:
+    """The newest open promise of each of the debtor's invoices, in one query."""
+    rows = db.session.scalars(
+        select(PromiseToPay)
+        .where(PromiseToPay.debtor_id == debtor.id, PromiseToPay.status == "open")
+        .order_by(PromiseToPay.created_at)
+    ).all()
+    return {row.invoice_id: row for row in rows}
+
+
+def invoice_status(invoice: Invoice, today: date, promise: PromiseToPay | None = None) -> str:
+    """The one status a debtor should see first for an invoice."""
+    if invoice.status == "cancelled":
+        return "cancelled"
+    if invoice.status == "paid" or invoice.balance_minor <= 0:
+        return "paid"
+    if invoice.disputed:
+        return "disputed"
+    if invoice.plan_id is not None:
+        plan = db.session.get(PaymentPlan, invoice.plan_id)  # identity map: no extra query
+        if plan is not None and plan.status in ACTIVE_PLAN_STATUSES:
+            return "in_plan"
+    if promise is not None and promise.promised_on >= today:
+        return "promised"
+    if today > invoice.due_on:
+        return "overdue"
+    if invoice.due_on - today <= timedelta(days=DUE_SOON_DAYS):
+        return "due_soon"
+    return "due"
+
+
+def view_invoice(invoice: Invoice, today: date) -> InvoiceView:
+    promise = open_promise(invoice) if invoice.status == "open" else None
+    return InvoiceView(invoice, invoice_status(invoice, today, promise), promise)
+
+
+def account_summary(debtor: Debtor, today: date, history_limit: int = 24) -> AccountSummary:
+    """Totals per currency (due and overdue), the next due date, invoices, plans, promises."""
+    open_rows = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.debtor_id == debtor.id, Invoice.status == "open")
+        .order_by(Invoice.due_on, Invoice.id)
+    ).all()
+    paid_rows = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.debtor_id == debtor.id, Invoice.status == "paid")
+        .order_by(Invoice.settled_on.desc(), Invoice.due_on.desc())
+        .limit(history_limit)
+    ).all()
+    totals: dict[str, CurrencyTotal] = {}
+    promises_by_invoice = _open_promises(debtor)
+    plans = db.session.scalars(
+        select(PaymentPlan).where(PaymentPlan.debtor_id == debtor.id)
+        .order_by(PaymentPlan.created_at.desc())
+    ).all()  # loads every plan once, so invoice_status finds them in the identity map
+    open_views = []
+    for inv in open_rows:
+        if inv.balance_minor > 0:
+            promise = promises_by_invoice.get(inv.id)
+            open_views.append(InvoiceView(inv, invoice_status(inv, today, promise), promise))
+    for item in open_views:
+        total = totals.setdefault(item.invoice.currency, CurrencyTotal(item.invoice.currency))
+        total.due_minor += item.invoice.balance_minor
+        if today > item.invoice.due_on:
+            total.overdue_minor += item.invoice.balance_minor
+    upcoming = [v.invoice.due_on for v in open_views if v.invoice.due_on >= today]
+    promises = [v.promise for v in open_views if v.promise is not None]
+    return AccountSummary(
+        totals=sorted(totals.values(), key=lambda t: -t.due_minor),
+        next_due_on=min(upcoming) if upcoming else None,
+        open_invoices=open_views,
+        paid_invoices=[InvoiceView(inv, "paid") for inv in paid_rows],
+        plans=[plan for plan in plans if plan.status in ACTIVE_PLAN_STATUSES],
+        promises=promises,
+    )
+
+
+def own_invoice(debtor: Debtor, invoice_id: int) -> Invoice | None:
+    """The debtor's invoice with that id, or None (another debtor's invoice is None too)."""
+    invoice = db.session.get(Invoice, invoice_id)
+    return invoice if invoice is not None and invoice.debtor_id == debtor.id else None
+
+
+def applied_payments(invoice: Invoice) -> list:
+    """(allocation, payment) pairs applied to the invoice, oldest first."""
+    rows = sorted(invoice.allocations, key=lambda a: (a.created_at, a.id))
+    return [(a, a.payment) for a in rows if a.payment.status != "failed"]

@@ -1,0 +1,61 @@
+"""`saldo link CUSTOMER_ID`: print a fresh account link (support use; the demo prints three)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.links import account_url, issue_token, unsubscribe_url
+from portal.models import Debtor, Invoice
+
+DEMO_LOCALES = ("es_CO", "pt_BR", "en_US", "es_MX")
+
+
+@click.command("link")
+@click.argument("customer_id")
+@click.option("--unsubscribe", is_flag=True, help="Also print a one-click unsubscribe link.")
+@with_appcontext
+def link_command(customer_id: str, unsubscribe: bool) -> None:
+    """Print a fresh signed link to CUSTOMER_ID's account."""
+    debtor = db.session.scalar(select(Debtor).where(Debtor.external_id == customer_id))
+    if debtor is None:
+        raise click.ClickException(f"no customer with id {customer_id!r}")
+    url = account_url(debtor)
+    extra = unsubscribe_url(debtor) if unsubscribe else None
+    db.session.commit()
+    click.echo(url)
+    if extra:
+        click.echo(f"unsubscribe: {extra}")
+    from portal.demo import demo_identity_fact
+
+    fact = demo_identity_fact(debtor)
+    if fact is not None:
+        click.echo(f"identity check ({debtor.identity_kind}): {fact}  "
+                   f"[demo debtor, {debtor.locale}]")
+
+
+def demo_links(base_url: str, count: int = 3) -> list[str]:
+    """Fresh links to `count` demo debtors in different locales (with open invoices), one
+    line each with the identity answer, for `saldo demo` to print. Commits the links."""
+    lines = []
+    for locale in DEMO_LOCALES:
+        debtor = db.session.scalar(
+            select(Debtor)
+            .where(Debtor.external_id.like("DEMO-%"), Debtor.locale == locale,
+                   Debtor.identity_hash.is_not(None),
+                   select(Invoice.id).where(Invoice.debtor_id == Debtor.id,
+                                            Invoice.status == "open").exists())
+            .order_by(Debtor.external_id).limit(1))
+        if debtor is None:
+            continue
+        from portal.demo import demo_identity_fact
+
+        url = f"{base_url.rstrip('/')}/l/{issue_token(debtor)}"
+        lines.append(f"{locale:<6} {debtor.name} ({debtor.external_id}): {url}  "
+                     f"[last 4 digits of document: {demo_identity_fact(debtor)}]")
+        if len(lines) == count:
+            break
+    db.session.commit()
+    return lines

@@ -1,0 +1,88 @@
+"""Contact preferences and browser-notification subscriptions (plain functions)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from sqlalchemy import select
+
+from portal import audit
+from portal.debtor.format import locale_for
+from portal.extensions import db
+from portal.models import CHANNELS, Debtor, PushSubscription
+
+FIELDS = ("allow_email", "allow_sms", "allow_whatsapp", "allow_push", "preferred_channel",
+          "quiet_start", "quiet_end", "locale", "opted_out_at")
+
+
+class PreferenceError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code  # preferred_off | quiet_pair | no_channel
+
+
+def language_of(locale: str | None) -> str:
+    """The portal language a saved locale belongs to (es_CO -> es, pt_BR -> pt_BR)."""
+    locale = locale or ""
+    return "pt_BR" if locale.startswith("pt") else locale.split("_")[0]
+
+
+def snapshot(debtor: Debtor) -> dict:
+    out = {}
+    for name in FIELDS:
+        value = getattr(debtor, name)
+        out[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out
+
+
+def save_preferences(debtor: Debtor, *, channels: dict[str, bool], preferred: str | None,
+                     quiet_start: time | None, quiet_end: time | None, language: str,
+                     resume: bool) -> None:
+    """Validate and apply a debtor's preferences; audit before/after (the caller commits)."""
+    if preferred and not channels.get(preferred):
+        raise PreferenceError("preferred_off")
+    if (quiet_start is None) != (quiet_end is None) or (quiet_start and quiet_start == quiet_end):
+        raise PreferenceError("quiet_pair")
+    before = snapshot(debtor)
+    for channel in CHANNELS:
+        setattr(debtor, f"allow_{channel}", bool(channels.get(channel)))
+    debtor.preferred_channel = preferred or None
+    debtor.quiet_start, debtor.quiet_end = quiet_start, quiet_end
+    if language != language_of(debtor.locale):
+        debtor.locale = locale_for(language, debtor.country)
+    if resume:
+        debtor.opted_out_at = None
+    after = snapshot(debtor)
+    if after != before:
+        audit.record("debtor", debtor.id, "preferences.updated", debtor,
+                     before=before, after=after)
+
+
+def subscribe_push(debtor: Debtor, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
+    """Store (or move to this debtor) a Web Push subscription; turn push on."""
+    sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    if sub is None:
+        sub = PushSubscription(debtor_id=debtor.id, endpoint=endpoint, p256dh=p256dh, auth=auth)
+        db.session.add(sub)
+    else:
+        sub.debtor_id, sub.p256dh, sub.auth = debtor.id, p256dh, auth
+    debtor.allow_push = True
+    db.session.flush()
+    audit.record("debtor", debtor.id, "push.subscribed", sub)
+    return sub
+
+
+def unsubscribe_push(debtor: Debtor, endpoint: str) -> bool:
+    """Remove the debtor's subscription for `endpoint`; push goes off with the last one."""
+    sub = db.session.scalar(select(PushSubscription).where(
+        PushSubscription.endpoint == endpoint, PushSubscription.debtor_id == debtor.id))
+    if sub is None:
+        return False
+    audit.record("debtor", debtor.id, "push.unsubscribed", sub)
+    db.session.delete(sub)
+    db.session.flush()
+    remaining = db.session.scalar(select(PushSubscription.id).where(
+        PushSubscription.debtor_id == debtor.id).limit(1))
+    if remaining is None:
+        debtor.allow_push = False
+    return True
