@@ -1,10 +1,11 @@
-"""payments
+"""payments: excess refunds and receipts on payments
 
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
+
 
 
 revision = '0003'
@@ -14,8 +15,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('payment') as batch:
+        batch.add_column(sa.Column('excess_minor', sa.BigInteger(), nullable=False,
+                                   server_default='0'))
+        batch.add_column(sa.Column('excess_refunded_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('receipt_sent_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('payment') as batch:
+        batch.drop_column('receipt_sent_at')
+        batch.drop_column('excess_refunded_at')
+        batch.drop_column('excess_minor')

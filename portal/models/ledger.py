@@ -148,6 +148,10 @@ class Payment(db.Model):
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(Text)
     received_on: Mapped[date | None] = mapped_column(Date)
+    # Paid after the invoices were already settled (a race): refunded to the card.
+    excess_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    excess_refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,229 @@
+"""Pay now: the server decides the amount, saves the card with a SetupIntent, then charges.
+
+1. `start_payment` turns the debtor's choice (whole balance, one invoice, an amount) into an
+   amount computed here, stores a pending Payment with its idempotency key, and returns a
+   SetupIntent for Stripe.js's card Element.
+2. `charge_payment` attaches the confirmed card and creates, then confirms, the
+   PaymentIntent. Each step stores what it got before the next call, so a retry after a
+   timeout resumes where it stopped and never charges twice.
+3. `complete_payment` re-reads the PaymentIntent after a 3-D Secure challenge.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import NumberFormatError, parse_decimal
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from payments.balances import open_balances
+from payments.gateway import CardDeclined, gateway
+from payments.money import MoneyError, to_minor
+from payments.records import apply_failure, apply_success
+from portal.audit import record
+from portal.extensions import db
+from portal.models import Debtor, Invoice, Payment
+
+
+class PaymentInputError(ValueError):
+    """The debtor's choice cannot be paid; the message is translated and shown as is."""
+
+
+@dataclass
+class Outcome:
+    """Where a payment stands after a step: succeeded, requires_action, failed, pending."""
+
+    status: str
+    payment: Payment
+    client_secret: str | None = None
+    decline_code: str | None = None
+
+
+def payment_amount(debtor: Debtor, choice: str, *, invoice_ref: str | None = None,
+                   amount_text: str | None = None, currency: str | None = None,
+                   minimum_minor: int = 0) -> tuple[int, str, Invoice | None]:
+    """(amount_minor, currency, chosen invoice) for a choice; raises PaymentInputError."""
+    balances = open_balances(debtor)
+    if choice == "invoice":
+        invoice = db.session.scalar(select(Invoice).where(
+            Invoice.external_id == (invoice_ref or ""), Invoice.debtor_id == debtor.id))
+        if invoice is None or invoice.status != "open" or invoice.balance_minor <= 0:
+            raise PaymentInputError(_l("This invoice has nothing left to pay."))
+        return invoice.balance_minor, invoice.currency, invoice
+    currency = currency or (next(iter(balances)) if balances else None)
+    balance = balances.get(currency or "", 0)
+    if balance <= 0:
+        raise PaymentInputError(_l("You have nothing to pay right now."))
+    if choice == "balance":
+        return balance, currency, None
+    if choice != "amount":
+        raise PaymentInputError(_l("Choose what you want to pay."))
+    try:
+        amount = to_minor(parse_amount(amount_text or "", debtor.locale or "es"), currency)
+    except (MoneyError, NumberFormatError) as exc:
+        raise PaymentInputError(_l("Enter the amount as a number, like 150000.")) from exc
+    if amount < min(minimum_minor, balance) or amount <= 0:
+        raise PaymentInputError(_l("The amount is below the minimum payment."))
+    if amount > balance:
+        raise PaymentInputError(_l("The amount is more than your balance."))
+    return amount, currency, None
+
+
+def parse_amount(text: str, locale: str) -> Decimal:
+    """A typed amount in the debtor's locale ("150.000,50" in es_CO); digits only."""
+    text = text.strip().replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"[0-9][0-9.,]*", text):
+        raise NumberFormatError(f"not an amount: {text!r}")
+    return parse_decimal(text, locale=locale, strict=True)
+
+
+def ensure_customer(debtor: Debtor) -> str:
+    """The debtor's Stripe customer id, created (and stored) the first time."""
+    if not debtor.stripe_customer_id:
+        customer = gateway().create_customer(
+            debtor.name, debtor.email, {"debtor_id": str(debtor.id)},
+            idempotency_key=f"saldo-customer-{debtor.id}")
+        debtor.stripe_customer_id = customer["id"]
+        db.session.commit()
+    return debtor.stripe_customer_id
+
+
+def open_setup_intent(debtor: Debtor, usage: str, metadata: dict) -> dict:
+    """A SetupIntent for the debtor's customer; a customer Stripe no longer knows (a reset
+    test account, a wiped localstripe) is created again."""
+    if debtor.stripe_customer_id and not gateway().customer_exists(debtor.stripe_customer_id):
+        debtor.stripe_customer_id = None
+        db.session.commit()
+    return gateway().create_setup_intent(ensure_customer(debtor), usage, metadata)
+
+
+def start_payment(debtor: Debtor, amount_minor: int, currency: str,
+                  invoice: Invoice | None, save_card: bool) -> tuple[Payment, str]:
+    """Store a pending payment and open a SetupIntent for it; return (payment, secret)."""
+    payment = Payment(debtor=debtor, amount_minor=amount_minor, currency=currency,
+                      method="card", status="pending", refunded_minor=0,
+                      idempotency_key=f"saldo-pay-{uuid.uuid4().hex}",
+                      target_invoice_id=invoice.id if invoice else None)
+    db.session.add(payment)
+    record("debtor", debtor.id, "payment.started", payment,
+           after={"amount_minor": amount_minor, "currency": currency})
+    db.session.commit()
+    intent = open_setup_intent(
+        debtor, "off_session" if save_card else "on_session",
+        {"payment_id": str(payment.id), "debtor_id": str(debtor.id),
+         "save_card": "1" if save_card else "0"})
+    return payment, intent["client_secret"]
+
+
+def _card_from_setup(payment: Payment, setup_intent_id: str) -> tuple[str, bool]:
+    intent = gateway().retrieve_setup_intent(setup_intent_id)
+    metadata = intent.get("metadata") or {}
+    if (intent.get("customer") != payment.debtor.stripe_customer_id
+            or metadata.get("payment_id") != str(payment.id)):
+        raise PaymentInputError(_l("This card confirmation does not belong to this payment."))
+    if intent.get("status") != "succeeded" or not intent.get("payment_method"):
+        raise PaymentInputError(_l("The card was not confirmed. Please enter it again."))
+    method = intent["payment_method"]
+    method_id = method if isinstance(method, str) else method["id"]
+    gateway().attach_payment_method(method_id, payment.debtor.stripe_customer_id)
+    return method_id, metadata.get("save_card") == "1"
+
+
+def _check_still_owed(payment: Payment) -> None:
+    """Refuse to charge more than is owed now (something else may have been paid meanwhile)."""
+    target = db.session.get(Invoice, payment.target_invoice_id) if (
+        payment.target_invoice_id) else None
+    owed = (target.balance_minor if target is not None and target.status == "open"
+            else open_balances(payment.debtor).get(payment.currency, 0))
+    if payment.amount_minor > owed:
+        apply_failure(payment, "balance_changed", None)
+        db.session.commit()
+        raise PaymentInputError(_l("Your balance changed. Nothing was charged. "
+                                   "Please start again."))
+
+
+def charge_payment(payment: Payment, setup_intent_id: str | None) -> Outcome:
+    """Create and confirm the PaymentIntent for a pending payment (safe to call again)."""
+    if payment.status != "pending":
+        return Outcome(payment.status, payment)
+    if payment.stripe_payment_intent_id:
+        intent = gateway().retrieve_payment_intent(payment.stripe_payment_intent_id)
+        if intent["status"] != "requires_confirmation":
+            return settle_from_intent(payment, intent)
+    else:
+        _check_still_owed(payment)
+        method_id, save_card = _card_from_setup(payment, setup_intent_id or "")
+        intent = gateway().create_payment_intent(
+            amount=payment.amount_minor, currency=payment.currency,
+            customer=payment.debtor.stripe_customer_id, payment_method=method_id,
+            metadata={"payment_id": str(payment.id), "debtor_id": str(payment.debtor_id),
+                      "save_card": "1" if save_card else "0"},
+            idempotency_key=f"{payment.idempotency_key}-create")
+        payment.stripe_payment_intent_id = intent["id"]
+        db.session.commit()
+    try:
+        intent = gateway().confirm_payment_intent(intent["id"],
+                                                  f"{payment.idempotency_key}-confirm")
+    except CardDeclined as exc:
+        apply_failure(payment, exc.code, str(exc))
+        db.session.commit()
+        _forget_card_unless_saved(intent)
+        return Outcome("failed", payment, decline_code=exc.code)
+    return settle_from_intent(payment, intent)
+
+
+def settle_from_intent(payment: Payment, intent) -> Outcome:
+    """Record what a PaymentIntent says (succeeded, failed, or still needs the debtor)."""
+    status = intent.get("status")
+    if status == "succeeded":
+        applied = apply_success(payment, intent["id"])
+        db.session.commit()
+        if applied:
+            _after_success(payment, intent)
+        return Outcome("succeeded", payment)
+    if status == "requires_action":
+        return Outcome("requires_action", payment, client_secret=intent["client_secret"])
+    if status in ("requires_payment_method", "canceled"):
+        error = intent.get("last_payment_error") or {}
+        code = error.get("decline_code") or error.get("code") or "card_declined"
+        apply_failure(payment, code, error.get("message"))
+        db.session.commit()
+        _forget_card_unless_saved(intent)
+        return Outcome("failed", payment, decline_code=code)
+    return Outcome("pending", payment)
+
+
+def complete_payment(payment: Payment) -> Outcome:
+    """After a 3-D Secure challenge: read the PaymentIntent again and record it."""
+    if payment.status != "pending" or not payment.stripe_payment_intent_id:
+        return Outcome(payment.status, payment, decline_code=payment.failure_code)
+    return settle_from_intent(payment,
+                              gateway().retrieve_payment_intent(payment.stripe_payment_intent_id))
+
+
+def _after_success(payment: Payment, intent) -> None:
+    from payments.receipts import send_receipt
+
+    _forget_card_unless_saved(intent)
+    send_receipt(payment)
+    if payment.excess_minor and payment.excess_refunded_at is None:
+        from payments.reconcile import refund_excess
+
+        refund_excess(payment)
+
+
+def _forget_card_unless_saved(intent) -> None:
+    """A card the debtor did not ask us to keep is detached once the payment is over."""
+    metadata = intent.get("metadata") or {}
+    method = intent.get("payment_method")
+    if metadata.get("save_card") == "0" and method:
+        from payments.gateway import GatewayUnavailable
+
+        try:
+            gateway().detach_payment_method(method if isinstance(method, str) else method["id"])
+        except GatewayUnavailable:  # harmless: it is never charged without the debtor
+            pass

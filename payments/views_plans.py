@@ -1,0 +1,119 @@
+"""Debtor plan pages: compare offers, accept with a saved card, see the schedule, pay an
+instalment early, replace the card."""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from payments import plan_service
+from payments.views import (
+    bp,
+    decline_message,
+    gateway_errors,
+    stripe_page,
+    unavailable_message,
+)
+from portal.audit import record
+from portal.auth import current_debtor, debtor_required
+from portal.extensions import db, limiter
+from portal.models import Installment, PaymentPlan, utcnow
+
+
+def own_plan(plan_id: int) -> PaymentPlan:
+    plan = db.session.get(PaymentPlan, plan_id)
+    debtor = current_debtor()
+    if plan is None or debtor is None or plan.debtor_id != debtor.id:
+        abort(404)
+    return plan
+
+
+@bp.get("/plans")
+@debtor_required
+def plans():
+    debtor = current_debtor()
+    existing = list(db.session.scalars(select(PaymentPlan).where(
+        PaymentPlan.debtor_id == debtor.id, PaymentPlan.status.in_(("active", "completed",
+                                                                    "broken")))
+        .order_by(PaymentPlan.created_at.desc())))
+    return stripe_page("payments/plans.html", offers=plan_service.plan_offers(
+        debtor, utcnow().date()), existing=existing)
+
+
+@bp.post("/plans/accept")
+@limiter.limit("20 per hour")
+@debtor_required
+@gateway_errors
+def plan_accept():
+    plan, secret = plan_service.create_plan(current_debtor(), request.form.get("offer", ""),
+                                            utcnow().date())
+    return jsonify({"client_secret": secret,
+                    "confirm": url_for("payments.plan_activate", plan_id=plan.id)})
+
+
+@bp.post("/plans/<int:plan_id>/activate")
+@limiter.limit("30 per hour")
+@debtor_required
+@gateway_errors
+def plan_activate(plan_id: int):
+    plan = plan_service.activate_plan(own_plan(plan_id), request.form.get("setup_intent", ""),
+                                      utcnow().date())
+    first = plan.installments[0]
+    if first.status == "failed":
+        flash(decline_message(first.last_error))
+    return jsonify({"status": plan.status,
+                    "redirect": url_for("payments.plan_detail", plan_id=plan.id)})
+
+
+@bp.get("/plans/<int:plan_id>")
+@debtor_required
+def plan_detail(plan_id: int):
+    plan = own_plan(plan_id)
+    return stripe_page("payments/plan_detail.html", plan=plan,
+                       progress=plan_service.plan_progress(plan))
+
+
+@bp.post("/plans/<int:plan_id>/installments/<int:seq>/pay")
+@limiter.limit("10 per hour")
+@debtor_required
+def plan_pay_early(plan_id: int, seq: int):
+    plan = own_plan(plan_id)
+    installment = db.session.scalar(select(Installment).where(
+        Installment.plan_id == plan.id, Installment.seq == seq))
+    if installment is None or plan.status != "active" or installment.status == "paid":
+        abort(404)
+    record("debtor", plan.debtor_id, "plan.pay_early", plan, after={"installment": seq})
+    db.session.commit()
+    outcome = plan_service.charge_installment(installment, utcnow().date())
+    if outcome == "paid":
+        flash(_("Thank you! Instalment %(seq)s is paid.", seq=seq))
+    elif outcome == "unavailable":
+        flash(unavailable_message())
+    elif outcome in ("failed", "broken"):
+        flash(decline_message(installment.last_error))
+    return redirect(url_for("payments.plan_detail", plan_id=plan.id))
+
+
+@bp.post("/plans/<int:plan_id>/card")
+@limiter.limit("20 per hour")
+@debtor_required
+@gateway_errors
+def plan_card_start(plan_id: int):
+    plan = own_plan(plan_id)
+    if plan.status != "active":
+        abort(404)
+    return jsonify({"client_secret": plan_service.card_setup_secret(plan),
+                    "confirm": url_for("payments.plan_card_confirm", plan_id=plan.id)})
+
+
+@bp.post("/plans/<int:plan_id>/card/confirm")
+@limiter.limit("30 per hour")
+@debtor_required
+@gateway_errors
+def plan_card_confirm(plan_id: int):
+    plan = own_plan(plan_id)
+    plan_service.replace_card(plan, request.form.get("setup_intent", ""))
+    flash(_("Your new card will be used for the next instalments."))
+    return jsonify({"status": "ok",
+                    "redirect": url_for("payments.plan_detail", plan_id=plan.id)})

@@ -1,0 +1,102 @@
+"""Driving a payment the way the browser does, against localstripe."""
+
+from __future__ import annotations
+
+import re
+
+import requests
+from flask import current_app
+
+from payments.gateway import gateway
+
+CARD_OK = "4242424242424242"
+CARD_DECLINE_AT_CHARGE = "4000000000000341"
+CARD_3DS = "4000002760003184"
+
+
+def csrf_token(client, url: str = "/pay") -> str:
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def confirm_card_setup(client_secret: str, number: str) -> str:
+    """What Stripe.js's confirmCardSetup does: create the card and confirm the SetupIntent."""
+    client = gateway().client
+    method = client.v1.payment_methods.create({"type": "card", "card": {
+        "number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    setup_id = client_secret.split("_secret_")[0]
+    intent = client.v1.setup_intents.confirm(setup_id, {"payment_method": method.id})
+    if intent.status == "requires_action":  # the debtor passes the bank's challenge
+        client.v1.setup_intents.confirm(setup_id)
+    return setup_id
+
+
+def authenticate_3ds(client_secret: str, success: bool = True) -> None:
+    """What confirmCardPayment does on localstripe when the debtor passes 3-D Secure."""
+    intent_id = client_secret.split("_secret_")[0]
+    base = current_app.config["STRIPE_API_BASE"]
+    response = requests.post(
+        f"{base}/v1/payment_intents/{intent_id}/_authenticate?success={str(success).lower()}",
+        json={"key": current_app.config["STRIPE_PUBLISHABLE_KEY"],
+              "client_secret": client_secret}, timeout=5)
+    response.raise_for_status()
+
+
+def start_payment(client, token: str, **fields):
+    data = {"csrf_token": token, "choice": "balance", **fields}
+    return client.post("/pay/start", data=data)
+
+
+def pay(client, number: str = CARD_OK, **fields):
+    """Start, confirm the card, and ask the server to charge; returns the last response."""
+    token = csrf_token(client, "/pay" + (f"?invoice={fields['invoice']}"
+                                         if "invoice" in fields else ""))
+    started = start_payment(client, token, **fields)
+    assert started.status_code == 200, started.get_json()
+    body = started.get_json()
+    setup_id = confirm_card_setup(body["client_secret"], number)
+    return client.post(body["confirm"], data={"setup_intent": setup_id},
+                       headers={"X-CSRFToken": token}), token
+
+
+def sign_payload(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header as Stripe computes it."""
+    import hashlib
+    import hmac
+    import time
+
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def charge_behind_our_back(client, number: str = CARD_OK, **fields) -> tuple[int, str]:
+    """Start a payment, then charge it at Stripe without telling our server (the browser
+    closed, the server crashed): returns (payment id, PaymentIntent id)."""
+    token = csrf_token(client)
+    body = start_payment(client, token, **fields).get_json()
+    setup_id = confirm_card_setup(body["client_secret"], number)
+    stripe_client = gateway().client
+    setup = stripe_client.v1.setup_intents.retrieve(setup_id)
+    payment_id = int(body["confirm"].split("/")[-2])
+    from portal.extensions import db
+    from portal.models import Payment
+
+    payment = db.session.get(Payment, payment_id)
+    intent = stripe_client.v1.payment_intents.create({
+        "amount": payment.amount_minor, "currency": payment.currency.lower(),
+        "customer": setup.customer, "payment_method": setup.payment_method,
+        "metadata": {"payment_id": str(payment_id)}, "confirm": True})
+    assert intent.status == "succeeded"
+    return payment_id, intent.id
+
+
+def stripe_event(payment_intent_id: str, event_type: str = "payment_intent.succeeded") -> dict:
+    """The event localstripe created for a PaymentIntent (as it would POST it to us)."""
+    events = gateway().client.v1.events.list({"type": event_type, "limit": 100})
+    return next(e.to_dict() for e in events.data
+                if e.data.object.id == payment_intent_id)
