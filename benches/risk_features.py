@@ -30,8 +30,13 @@ START = pd.Timestamp("2024-01-01")
 DAYS = 365
 
 
-def synthetic_ledger(n_invoices: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Timestamp]:
-    """A canonical ledger with four kinds of debtor; returns it and the moment it describes."""
+def synthetic_ledger(n_invoices: int, seed: int = 0, *, start: pd.Timestamp = START,
+                     end_offset: int = 10) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """A canonical ledger with four kinds of debtor; returns it and the moment it describes.
+
+    Invoices are issued over the ``DAYS`` days from ``start``; the ledger describes the day
+    ``DAYS + end_offset`` days after ``start`` (invoices not settled by then are open).
+    """
     rng = np.random.default_rng(seed)
     n_debtors = max(1, n_invoices // 5)
     kind = rng.choice(4, size=n_debtors, p=[0.55, 0.25, 0.12, 0.08])
@@ -54,12 +59,12 @@ def synthetic_ledger(n_invoices: int, seed: int = 0) -> tuple[pd.DataFrame, pd.T
     )
     late_days += 10 * disputed - 2 * paperless
     settle_day = issue_day + np.maximum(0, np.rint(term + late_days)).astype(int)
-    end_day = DAYS + 10
+    end_day = DAYS + end_offset
     open_ = settle_day >= end_day
     paid = np.where(rng.random(n_invoices) < 0.02, np.rint(amount * 0.5), np.rint(amount))
 
     def at(days):
-        return pd.Series(START + pd.to_timedelta(days, unit="D"))
+        return pd.Series(start + pd.to_timedelta(days, unit="D"))
 
     ledger = pd.DataFrame({
         "customer_id": pd.Series(debtor).map("D{:07d}".format),
@@ -73,7 +78,7 @@ def synthetic_ledger(n_invoices: int, seed: int = 0) -> tuple[pd.DataFrame, pd.T
         "disputed": disputed,
         "paperless": paperless,
     })
-    return ledger, START + pd.Timedelta(days=end_day)
+    return ledger, start + pd.Timedelta(days=end_day)
 
 
 def peak_rss_mb() -> float:

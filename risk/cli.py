@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
 
 import click
 from flask.cli import AppGroup
 
 risk = AppGroup("risk", help="Late-payment risk model: backtests, training and scoring.")
 risk_cli = risk  # the name portal.cli registers
+_STARTED = time.monotonic()
 
 
 @risk.command("backtest", with_appcontext=False)
@@ -58,7 +60,57 @@ def backtest_command(ledger_path, cutoff, folds, as_json, seed):
                    f"average precision {mean['average_precision']:.3f}")
 
 
-# The `train` and `score` commands (database, app context) belong here, below backtest.
+@risk.command("train")
+@click.option("--force", is_flag=True, help="Activate the new model even if it is worse.")
+@click.option("--seed", default=0, show_default=True, help="Random state of the model.")
+def train_command(force, seed):
+    """Train on the database ledger and register a model version."""
+    from risk.service import train_and_register
+
+    version = train_and_register(force=force, progress=_progress, random_state=seed)
+    if version is None:
+        raise click.ClickException("not enough invoices with a known outcome to train on")
+    m = version.metrics or {}
+    champion = m.get("champion") or {}
+    click.echo(f"Model version {version.id} ({version.algorithm}), trained up to "
+               f"{version.training_end}: {m.get('decision')}")
+    if m.get("auc") is not None:
+        click.echo(f"  backtest from {m['eval_cutoff']}: AUC {m['auc']:.3f} (baseline "
+                   f"{_fmt(m.get('baseline_auc'))}), Brier {m['brier']:.3f}, "
+                   f"{m['n_test']} invoices")
+    else:
+        click.echo(f"  no backtest: {m.get('backtest_error')}")
+    if champion.get("id") is not None:
+        click.echo(f"  champion version {champion['id']}: AUC {_fmt(champion.get('auc'))}, "
+                   f"Brier {_fmt(champion.get('brier'))} ({champion.get('source', 'error')})")
+    click.echo(f"  active: {'yes' if version.is_active else 'no'}")
+
+
+@risk.command("score")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts per band as JSON.")
+def score_command(as_json):
+    """Score every open invoice with the active model."""
+    from risk.artifact import ArtifactError
+    from risk.service import NoActiveModel, score_open_invoices
+
+    try:
+        run = score_open_invoices(progress=_progress)
+    except (NoActiveModel, ArtifactError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    summary = {"run_id": run.id, "model_version_id": run.model_version_id,
+               "as_of": str(run.as_of), "n_scored": run.n_scored, "bands": run.band_counts,
+               "psi": run.psi}
+    if as_json:
+        click.echo(json.dumps(_json_safe(summary), sort_keys=True))
+        return
+    click.echo(f"Scored {run.n_scored} open invoices with model version {run.model_version_id}")
+    for band, count in run.band_counts.items():
+        click.echo(f"  {band:<7} {count:>9}")
+    click.echo(f"  PSI against the training scores: {_fmt(run.psi)}")
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _print_backtest(r: dict) -> None:
@@ -79,8 +131,9 @@ def _print_backtest(r: dict) -> None:
 
 
 def _progress(message: str) -> None:
+    """Step messages with elapsed seconds, on a terminal only (scripts get clean output)."""
     if sys.stderr.isatty():
-        click.echo(message, err=True)
+        click.echo(f"[{time.monotonic() - _STARTED:6.1f} s] {message}", err=True)
 
 
 def _json_safe(value):

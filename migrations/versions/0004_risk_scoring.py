@@ -1,11 +1,10 @@
-"""risk scoring
+"""risk scoring: the day each scoring run describes
 
 Revision ID: 0004
 Revises: 0003
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-
+import sqlalchemy as sa
+from alembic import op
 
 revision = '0004'
 down_revision = '0003'
@@ -14,8 +13,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('scoring_run', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('as_of', sa.Date(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('scoring_run', schema=None) as batch_op:
+        batch_op.drop_column('as_of')

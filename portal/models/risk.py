@@ -48,6 +48,7 @@ class ScoringRun(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     model_version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"))
+    as_of: Mapped[date | None] = mapped_column(Date)  # features as known at the start of it
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     n_scored: Mapped[int] = mapped_column(Integer, default=0)
