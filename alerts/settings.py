@@ -39,6 +39,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "quiet_hours": {"start": "08:00", "end": "20:00", "weekdays": [0, 1, 2, 3, 4, 5]},
     "jurisdiction": None,  # or "CO" (Ley 2300 de 2023)
     "holdout_share": 0.05,
+    "holdout_salt": "saldo-holdout-v1",  # change it to draw a new holdout group
+    "installment_lead_days": [2],  # plan instalment reminders, days before each one
     "escalate_unopened_days": 3,
     "promise_window_days": 30,
     "plans": {
@@ -47,6 +49,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
         "min_installment_major": {"COP": 20000, "MXN": 100, "BRL": 20, "USD": 10},
         "max_duration_days": 180,
         "first_due_today": True,
+        "retry_days": [1, 3],  # failed instalment retried this many days after its due date
     },
 }
 
@@ -115,6 +118,30 @@ def validate_settings(settings: dict) -> list[str]:
         problems.append("The promise window must be between 1 and 90 days.")
     if settings.get("jurisdiction") not in (None, "CO"):
         problems.append("Unknown jurisdiction profile.")
+    problems.extend(_plan_problems(settings.get("plans", {})))
+    return problems
+
+
+def _plan_problems(plans: dict) -> list[str]:
+    """Payment-plan offers: 2–12 instalments, known frequencies, sane limits and retries."""
+    problems = []
+    counts = plans.get("installments")
+    if not counts or any(not isinstance(n, int) or not 2 <= n <= 12 for n in counts):
+        problems.append("Plan instalment counts must be whole numbers between 2 and 12.")
+    if not plans.get("frequencies") or any(f not in FREQUENCIES for f in plans["frequencies"]):
+        problems.append("Plan frequencies must be weekly, fortnightly or monthly.")
+    minimums = plans.get("min_installment_major", {})
+    if not isinstance(minimums, dict) or any(
+            not isinstance(v, int | float) or v < 0 for v in minimums.values()):
+        problems.append("Minimum instalments must be zero or more.")
+    duration = plans.get("max_duration_days")
+    if not isinstance(duration, int) or not 7 <= duration <= 730:
+        problems.append("The longest plan must be between 7 and 730 days.")
+    retries = plans.get("retry_days", [])
+    if not isinstance(retries, list) or any(
+            not isinstance(d, int) or not 1 <= d <= 30 for d in retries) or (
+            retries != sorted(set(retries))):
+        problems.append("Retry days must be increasing whole days between 1 and 30.")
     return problems
 
 

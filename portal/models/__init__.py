@@ -1,6 +1,7 @@
 """The Saldo data model, split by concern. Import models from here."""
 
 from portal.models.admin import AlertPolicy, AuditEvent, StaffUser, StripeEvent
+from portal.models.alerts import MessageTemplate, SchedulerLock
 from portal.models.engagement import (
     AccessLink,
     Dispute,
@@ -33,6 +34,7 @@ __all__ = [
     "Installment",
     "Invoice",
     "Message",
+    "MessageTemplate",
     "ModelVersion",
     "Payment",
     "PaymentAllocation",
@@ -42,6 +44,7 @@ __all__ = [
     "PushSubscription",
     "RiskScore",
     "ScoringRun",
+    "SchedulerLock",
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",

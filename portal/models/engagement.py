@@ -64,6 +64,7 @@ class Dispute(db.Model):
     attachment_mime: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12), default="open")  # open|accepted|rejected
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolution_action: Mapped[str | None] = mapped_column(String(12))  # adjust|cancel|reject
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -147,6 +148,8 @@ class Message(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # End of the debtor's sending window: a message not sent by then is cancelled, not sent late.
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,165 @@
+"""Turning claimed outbox rows into rendered messages, re-checking suppressions at send time.
+
+Between planning and sending a debtor may have paid, disputed, promised a date or opted
+out; such a message is cancelled with the reason instead of being sent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, insert, select
+
+from alerts.calendar import zone
+from alerts.channels import Outgoing
+from alerts.templates import overrides_loaded, render_message
+from portal.extensions import db
+from portal.models import (
+    AccessLink,
+    Debtor,
+    Dispute,
+    Installment,
+    Invoice,
+    Message,
+    PaymentPlan,
+    PromiseToPay,
+    PushSubscription,
+    utcnow,
+)
+
+
+def installment_id(message: Message) -> int | None:
+    """Plan-instalment messages name the instalment in their dedupe key (`<d>:i<id>:…`)."""
+    part = message.dedupe_key.split(":")[1]
+    return int(part[1:]) if part.startswith("i") else None
+
+
+class BatchFacts:
+    """What the send-time checks need for a batch of messages, read with a few queries."""
+
+    def __init__(self, messages: list[Message]):
+        invoice_ids = {m.invoice_id for m in messages if m.invoice_id is not None}
+        self.invoices = {i.id: i for i in db.session.scalars(
+            select(Invoice).where(Invoice.id.in_(invoice_ids)))}
+        self.disputed = set(db.session.scalars(select(Dispute.invoice_id).where(
+            Dispute.invoice_id.in_(invoice_ids), Dispute.status == "open")))
+        self.promised = dict(db.session.execute(
+            select(PromiseToPay.invoice_id, func.max(PromiseToPay.promised_on))
+            .where(PromiseToPay.invoice_id.in_(invoice_ids), PromiseToPay.status == "open")
+            .group_by(PromiseToPay.invoice_id)).all())
+        plan_ids = {i.plan_id for i in self.invoices.values() if i.plan_id}
+        self.active_plans = set(db.session.scalars(select(PaymentPlan.id).where(
+            PaymentPlan.id.in_(plan_ids), PaymentPlan.status.in_(("pending", "active")))))
+        inst_ids = {installment_id(m) for m in messages if m.invoice_id is None}
+        self.installments = {i.id: i for i in db.session.scalars(
+            select(Installment).where(Installment.id.in_(inst_ids)))}
+
+    def invoice_block(self, invoice: Invoice | None, today) -> str | None:
+        if invoice is None or invoice.status != "open" or \
+                invoice.amount_minor - invoice.paid_minor <= 0:
+            return "paid"
+        if invoice.disputed or invoice.id in self.disputed:
+            return "disputed"
+        if invoice.plan_id in self.active_plans:
+            return "in_plan"
+        promised = self.promised.get(invoice.id)
+        if promised is not None and promised >= today:
+            return "promised"
+        return None
+
+
+def block_reason(message: Message, debtor: Debtor, today, facts: BatchFacts) -> str | None:
+    """Why this message must not go out any more (None: send it)."""
+    if debtor.opted_out_at is not None or not debtor.allows(message.channel):
+        return "opted_out"
+    if message.invoice_id is not None:
+        return facts.invoice_block(facts.invoices.get(message.invoice_id), today)
+    inst = facts.installments.get(installment_id(message))
+    if inst is None or inst.status != "pending":
+        return "paid"
+    return None
+
+
+def _recipient(message: Message, debtor: Debtor) -> str:
+    if message.channel == "email":
+        return debtor.email or ""
+    if message.channel in ("sms", "whatsapp"):
+        return debtor.phone or ""
+    return "push"
+
+
+def issue_links(pairs: list[tuple[Message, Debtor]]) -> dict[int, tuple[str, str]]:
+    """{message id: (account link, unsubscribe link)} for a batch, with one bulk insert.
+
+    The same AccessLink rows and signed tokens as portal.links.account_url/unsubscribe_url,
+    minted in bulk: issuing them one by one (a flush each) dominated dispatch time.
+    """
+    from portal.links import _serializer
+
+    serializer = _serializer()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    rows, links = [], {}
+    for message, debtor in pairs:
+        urls = []
+        for purpose, prefix in (("account", "l"), ("unsubscribe", "u")):
+            link_id = secrets.token_hex(16)
+            rows.append({"id": link_id, "debtor_id": debtor.id, "purpose": purpose,
+                         "message_id": message.id, "failures": 0, "created_at": utcnow()})
+            token = serializer.dumps({"l": link_id, "d": debtor.id, "p": purpose})
+            urls.append(f"{base}/{prefix}/{token}")
+        links[message.id] = (urls[0], urls[1])
+    if rows:
+        db.session.execute(insert(AccessLink), rows)
+    return links
+
+
+def render(message: Message, debtor: Debtor, today, links: tuple[str, str],
+           facts: BatchFacts) -> Outgoing:
+    """Render one claimed message into an Outgoing."""
+    from alerts.views import pixel_url
+
+    invoice, context = None, {"today": today, "link": links[0], "unsubscribe": links[1]}
+    if message.invoice_id is not None:
+        invoice = facts.invoices[message.invoice_id]
+    else:
+        inst = facts.installments[installment_id(message)]
+        context.update(due_on=inst.due_on, amount_minor=inst.amount_minor,
+                       currency=inst.plan.currency, reference=f"#{inst.seq}")
+    if message.channel == "email":
+        context["pixel"] = pixel_url(message.id)
+    subject, text, html = render_message(message, debtor, invoice, context)
+    subscriptions = []
+    if message.channel == "push":
+        subscriptions = [tuple(r) for r in db.session.execute(
+            select(PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh,
+                   PushSubscription.auth).where(PushSubscription.debtor_id == debtor.id))]
+    return Outgoing(message.id, message.dedupe_key, message.channel,
+                    _recipient(message, debtor), subject, text, html, links[1], links[0],
+                    subscriptions)
+
+
+def prepare(ids: list[int], now: datetime) -> list[tuple]:
+    """[(message id, attempts, Outgoing or None, cancel reason or None)] for claimed rows."""
+    messages = db.session.scalars(select(Message).where(Message.id.in_(ids))
+                                  .order_by(Message.id)).all()
+    debtors = {d.id: d for d in db.session.scalars(
+        select(Debtor).where(Debtor.id.in_({m.debtor_id for m in messages})))}
+    facts = BatchFacts(messages)
+    out, sendable = [], []
+    for message in messages:
+        debtor = debtors[message.debtor_id]
+        today = now.astimezone(zone(debtor.timezone)).date()
+        reason = block_reason(message, debtor, today, facts)
+        if reason:
+            out.append((message.id, message.attempts, None, reason))
+        else:
+            sendable.append((message, debtor, today))
+    links = issue_links([(m, d) for m, d, _ in sendable])
+    with overrides_loaded():
+        for message, debtor, today in sendable:
+            out.append((message.id, message.attempts,
+                        render(message, debtor, today, links[message.id], facts), None))
+    db.session.commit()  # the personal links exist before any message that names them
+    return out
