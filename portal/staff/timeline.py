@@ -1,0 +1,179 @@
+"""Debtor search and the debtor's timeline: everything that happened, newest first.
+
+`search_debtors(q)` matches name, external id, email or phone. `timeline(debtor, describe)`
+merges invoices, risk scores (with their reasons turned into phrases by `describe`), messages,
+payments, promises, plans, disputes and portal visits into one list of `Entry`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from portal.extensions import db
+from portal.models import (
+    Debtor,
+    Dispute,
+    Invoice,
+    Message,
+    Payment,
+    PaymentPlan,
+    PortalVisit,
+    PromiseToPay,
+    RiskScore,
+)
+
+SEARCH_LIMIT = 50
+
+
+@dataclass
+class Entry:
+    at: datetime
+    kind: str  # invoice|score|message|payment|promise|plan|dispute|visit
+    title: str
+    status: str = ""
+    details: list[str] = field(default_factory=list)
+    ref: object = None
+
+
+def search_debtors(q: str, limit: int = SEARCH_LIMIT) -> list[Debtor]:
+    """Debtors whose name, external id, email or phone contains `q` (case-insensitive)."""
+    q = (q or "").strip()
+    if not q:
+        return []
+    like = f"%{_escape(q.lower())}%"
+    conditions = [func.lower(Debtor.name).like(like, escape="\\"),
+                  func.lower(Debtor.external_id).like(like, escape="\\"),
+                  func.lower(Debtor.email).like(like, escape="\\")]
+    digits = re.sub(r"\D", "", q)
+    if len(digits) >= 4:
+        conditions.append(Debtor.phone.like(f"%{digits}%"))
+    if q.isdigit():
+        conditions.append(Debtor.id == int(q))
+    return list(db.session.scalars(
+        select(Debtor).where(or_(*conditions)).order_by(Debtor.name).limit(limit)))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _day(d: date) -> datetime:
+    return datetime.combine(d, time(), UTC)
+
+
+def timeline(debtor: Debtor, describe, money) -> list[Entry]:
+    """Every event of `debtor`, newest first. `describe(reason)` phrases a risk reason and
+    `money(amount_minor, currency)` formats an amount."""
+    invoices = {i.id: i for i in db.session.scalars(
+        select(Invoice).where(Invoice.debtor_id == debtor.id))}
+    entries: list[Entry] = []
+    entries += _invoice_entries(invoices.values(), money)
+    entries += _score_entries(invoices, describe)
+    entries += _message_entries(debtor, invoices)
+    entries += _payment_entries(debtor, money)
+    entries += _promise_entries(debtor, invoices, money)
+    entries += _plan_entries(debtor, money)
+    entries += _dispute_entries(debtor, invoices)
+    entries += [Entry(v.visited_at, "visit", _("Portal visit"),
+                      details=[_("from a message")] if v.message_id else [])
+                for v in db.session.scalars(
+                    select(PortalVisit).where(PortalVisit.debtor_id == debtor.id))]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries
+
+
+def _invoice_entries(invoices, money):
+    for inv in invoices:
+        details = [_("due %(day)s", day=inv.due_on.isoformat()),
+                   _("balance %(amount)s", amount=money(inv.balance_minor, inv.currency))]
+        if inv.settled_on:
+            details.append(_("settled %(day)s", day=inv.settled_on.isoformat()))
+        yield Entry(_day(inv.issued_on), "invoice",
+                    _("Invoice %(ref)s: %(amount)s", ref=inv.external_id,
+                      amount=money(inv.amount_minor, inv.currency)),
+                    inv.status + (" · disputed" if inv.disputed else ""), details, inv)
+
+
+def _score_entries(invoices, describe):
+    if not invoices:
+        return
+    scores = db.session.scalars(select(RiskScore).where(RiskScore.invoice_id.in_(invoices)))
+    for s in scores:
+        inv = invoices[s.invoice_id]
+        yield Entry(s.scored_at, "score",
+                    _("Risk %(pct)d%% for %(ref)s", pct=round(s.probability * 100),
+                      ref=inv.external_id), s.band,
+                    [describe(r) for r in (s.reasons or [])], s)
+
+
+def _message_entries(debtor, invoices):
+    for m in db.session.scalars(select(Message).where(Message.debtor_id == debtor.id)):
+        about = invoices[m.invoice_id].external_id if m.invoice_id in invoices else ""
+        details = [_("template %(name)s · %(tone)s · %(rule)s", name=m.template, tone=m.tone,
+                     rule=m.rule), _("reason: %(reason)s", reason=m.reason)]
+        for label, at in ((_("sent"), m.sent_at), (_("opened"), m.opened_at),
+                          (_("clicked"), m.clicked_at)):
+            if at:
+                details.append(f"{label} {at.strftime('%Y-%m-%d %H:%M')}")
+        if m.last_error:
+            details.append(_("error: %(error)s", error=m.last_error))
+        yield Entry(m.sent_at or m.send_at, "message",
+                    _("%(channel)s message %(ref)s", channel=m.channel, ref=about).strip(),
+                    _message_status(m), details, m)
+
+
+def _message_status(m: Message) -> str:
+    if m.clicked_at:
+        return "clicked"
+    if m.opened_at:
+        return "opened"
+    return m.status
+
+
+def _payment_entries(debtor, money):
+    for p in db.session.scalars(select(Payment).where(Payment.debtor_id == debtor.id)):
+        details = [_("method %(method)s", method=p.method)]
+        if p.refunded_minor:
+            details.append(_("refunded %(amount)s", amount=money(p.refunded_minor, p.currency)))
+        if p.failure_message:
+            details.append(p.failure_message)
+        at = _day(p.received_on) if p.received_on else p.created_at
+        yield Entry(at, "payment", _("Payment %(amount)s", amount=money(p.amount_minor,
+                                                                          p.currency)), p.status,
+                    details, p)
+
+
+def _promise_entries(debtor, invoices, money):
+    for p in db.session.scalars(select(PromiseToPay).where(PromiseToPay.debtor_id == debtor.id)):
+        about = invoices[p.invoice_id].external_id if p.invoice_id in invoices else ""
+        yield Entry(p.created_at, "promise",
+                    _("Promise to pay %(amount)s by %(day)s (%(ref)s)",
+                      amount=money(p.amount_minor, p.currency), day=p.promised_on.isoformat(),
+                      ref=about), p.status, [], p)
+
+
+def _plan_entries(debtor, money):
+    for plan in db.session.scalars(select(PaymentPlan).where(PaymentPlan.debtor_id == debtor.id)):
+        paid = sum(1 for i in plan.installments if i.status == "paid")
+        yield Entry(plan.created_at, "plan",
+                    _("Payment plan %(amount)s in %(n)d %(frequency)s installments",
+                      amount=money(plan.total_minor, plan.currency), n=plan.installment_count,
+                      frequency=plan.frequency), plan.status,
+                    [_("%(paid)d of %(n)d installments paid", paid=paid,
+                       n=plan.installment_count)], plan)
+
+
+def _dispute_entries(debtor, invoices):
+    for d in db.session.scalars(select(Dispute).where(Dispute.debtor_id == debtor.id)):
+        about = invoices[d.invoice_id].external_id if d.invoice_id in invoices else ""
+        details = [d.message] if d.message else []
+        if d.resolution_note:
+            details.append(_("resolution: %(note)s", note=d.resolution_note))
+        yield Entry(d.created_at, "dispute", _("Dispute on %(ref)s: %(reason)s", ref=about,
+                                               reason=d.reason), d.status,
+                    details, d)

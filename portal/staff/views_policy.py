@@ -1,0 +1,99 @@
+"""Alert policy editor: the form, the what-if preview, versions, diff and rollback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from alerts.settings import (
+    BANDS,
+    CHANNELS,
+    TONES,
+    active_policy,
+    active_settings,
+    rollback_to,
+    save_settings,
+    validate_settings,
+)
+from portal.auth import current_staff
+from portal.extensions import db
+from portal.models import AlertPolicy, StaffUser
+from portal.staff import bp, whatif
+from portal.staff.access import role_required
+from portal.staff.policy_form import TONE_KEYS, diff, form_values, parse_form, to_form
+
+
+def _render(values: dict, errors: dict, problems: list[str], rows=None, status: int = 200,
+            preview_error: str | None = None):
+    return render_template(
+        "staff/policy.html", values=values, errors=errors, problems=problems, rows=rows,
+        preview_error=preview_error, bands=BANDS, channels=CHANNELS, tones=TONES,
+        tone_keys=TONE_KEYS, active=active_policy(), days=whatif.DAYS,
+        preview_available=whatif.available()), status
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+@role_required("policy")
+def policy():
+    current = active_settings()
+    if request.method == "GET":
+        return _render(to_form(current), {}, [])
+    draft, errors = parse_form(request.form, current)
+    problems = [] if errors else validate_settings(draft)
+    values = form_values(request.form)
+    if errors or problems:
+        return _render(values, errors, problems, status=400)
+    if request.form.get("action") == "save":
+        note = (request.form.get("note") or "").strip()[:255] or None
+        if draft == current:
+            flash(_("Nothing changed: the active policy already has these settings."), "info")
+            return redirect(url_for("staff.policy"))
+        policy_row = save_settings(draft, staff_id=current_staff().id, note=note)
+        db.session.commit()
+        flash(_("Saved as version %(v)d; it is active now.", v=policy_row.version), "success")
+        return redirect(url_for("staff.policy_versions"))
+    if not whatif.available():
+        return _render(values, {}, [], preview_error=_("The what-if preview is not available: "
+                                                       "the alerts planner is not installed."))
+    start = datetime.now(UTC).date()
+    rows = whatif.comparison_rows(whatif.run_preview(current, start),
+                                  whatif.run_preview(draft, start))
+    db.session.rollback()  # the preview only reads; drop anything it may have loaded
+    return _render(values, {}, [], rows=rows)
+
+
+@bp.route("/policy/versions")
+@role_required("policy")
+def policy_versions():
+    versions = db.session.scalars(select(AlertPolicy).order_by(AlertPolicy.version.desc())).all()
+    authors = {s.id: s.email for s in db.session.scalars(select(StaffUser))}
+    return render_template("staff/policy_versions.html", versions=versions, authors=authors)
+
+
+@bp.route("/policy/diff")
+@role_required("policy")
+def policy_diff():
+    a = request.args.get("a", type=int)
+    b = request.args.get("b", type=int)
+    old, new = (db.session.scalar(select(AlertPolicy).where(AlertPolicy.version == v))
+                for v in (a, b))
+    if old is None or new is None:
+        abort(404)
+    return render_template("staff/policy_diff.html", old=old, new=new,
+                           changes=diff(old.settings, new.settings))
+
+
+@bp.route("/policy/rollback/<int:version>", methods=["POST"])
+@role_required("policy")
+def policy_rollback(version: int):
+    try:
+        policy_row = rollback_to(version, staff_id=current_staff().id)
+    except ValueError:
+        abort(404)
+    db.session.commit()
+    flash(_("Version %(old)d is active again (saved as version %(new)d).", old=version,
+            new=policy_row.version), "success")
+    return redirect(url_for("staff.policy_versions"))
