@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install install-test bench clean
+.PHONY: demo test lint install install-test bench bench-import bench-risk bench-alerts bench-staff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,21 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## Benchmarks (print figures; see benches/README.md).
-bench: $(STAMP)
+## Benchmarks (print figures; see benches/README.md). `make bench` runs them all (long).
+bench: bench-import bench-risk bench-alerts bench-staff
+
+bench-import: $(STAMP)
 	$(BIN)/python benches/import_ledger.py
+
+bench-risk: $(STAMP)
+	$(BIN)/python benches/risk_features.py
+	$(BIN)/python benches/risk_scoring.py
+
+bench-alerts: $(STAMP)
+	$(BIN)/python benches/alerts.py --postgres --processes 2
+
+bench-staff: $(STAMP)
+	$(BIN)/python benches/staff_console.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -114,3 +114,7 @@ def register_commands(app) -> None:
 @click.group(cls=FlaskGroup, create_app=create_app, help="Saldo: debtor portal and alerts.")
 def main() -> None:
     """The `saldo` console script."""
+
+
+if __name__ == "__main__":  # `python -m portal.cli …`, used by `saldo demo` for children
+    main()

@@ -74,6 +74,10 @@ class Config:
     LINK_MAX_AGE_DAYS = env_int("SALDO_LINK_MAX_AGE_DAYS", 7)
     REMEMBER_COOKIE_DAYS = env_int("SALDO_REMEMBER_DAYS", 30)
     IDENTITY_CHECK = env("SALDO_IDENTITY_CHECK", "document_last4")
+    # Key for the identity-fact HMAC (defaults to SECRET_KEY; set it to rotate SECRET_KEY).
+    IDENTITY_PEPPER = env("SALDO_IDENTITY_PEPPER")
+    # Email requested links after the response, so timing does not reveal a matching contact.
+    LINK_MAIL_ASYNC = env_bool("SALDO_LINK_MAIL_ASYNC", True)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SALDO_SECURE_COOKIES", False)
@@ -93,6 +97,8 @@ class Config:
     STRIPE_API_BASE = env("STRIPE_API_BASE", "http://127.0.0.1:8420")
     STRIPE_JS_URL = env("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
     PAYMENT_MIN_MINOR = env_int("SALDO_PAYMENT_MIN_MINOR", 100)
+    STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 20)  # seconds per Stripe request
+    STRIPE_NETWORK_RETRIES = env_int("STRIPE_NETWORK_RETRIES", 1)
 
     # Mail (embedded default: the local mail sink on 127.0.0.1:8025, started by `make demo`).
     SMTP_HOST = env("SMTP_HOST", "127.0.0.1")
@@ -101,6 +107,8 @@ class Config:
     SMTP_PASSWORD = env("SMTP_PASSWORD")
     SMTP_STARTTLS = env_bool("SMTP_STARTTLS", False)
     MAIL_FROM = env("MAIL_FROM", "Saldo <no-reply@saldo.local>")
+    # Where the demo's local mail sink writes messages, so the staff area can show them.
+    MAILSINK_FOLDER = env("SALDO_MAILSINK_FOLDER")
 
     # SMS / WhatsApp through a Twilio-compatible API; empty base URL: record to the outbox only.
     SMS_API_BASE = env("SMS_API_BASE")
@@ -113,6 +121,15 @@ class Config:
     VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY")
     VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY")
     VAPID_SUBJECT = env("VAPID_SUBJECT", "mailto:ops@saldo.local")
+
+    # Reminders: the creditor's name in messages; dispatcher lease and sender threads.
+    COMPANY_NAME = env("SALDO_COMPANY_NAME", "Saldo")
+    ALERTS_LEASE_SECONDS = env_int("SALDO_ALERTS_LEASE_SECONDS", 300)
+    ALERTS_SEND_WORKERS = env_int("SALDO_ALERTS_SEND_WORKERS", 8)
+
+    # Staff console sessions.
+    STAFF_IDLE_MINUTES = env_int("SALDO_STAFF_IDLE_MINUTES", 30)
+    STAFF_SESSION_HOURS = env_int("SALDO_STAFF_SESSION_HOURS", 12)
 
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
@@ -128,6 +145,7 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    LINK_MAIL_ASYNC = False
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = True
     BASE_URL = "http://localhost"

@@ -1,31 +1,150 @@
 """`saldo demo`: migrate, seed and run the whole product locally on embedded defaults.
 
-Starts the web app on http://127.0.0.1:5000 and prints what to open. Later parts of the
-product (local Stripe, mail sink, scheduler) are started here too, as child processes that
-stop with it.
+Prepares a SQLite database with the demo portfolio, trains and runs the risk model, plans the
+first reminders and creates a demo staff login; then starts, as child processes that stop
+with it: a local Stripe (localstripe, port 8420), the local mail sink (port 8025, messages
+readable in the staff area), the scheduler and the web app on http://127.0.0.1:5000.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from portal import module_exists
 from portal.demo import seed_demo
 
 HOST, PORT = "127.0.0.1", 5000
+STRIPE_PORT, SMTP_PORT = 8420, 8025
+DEMO_ADMIN_EMAIL = "admin@saldo.local"
+DEMO_ADMIN_PASSWORD = "saldo-demo-admin"  # noqa: S105 - the local demo's published login
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((HOST, port)) == 0
 
 
 def _start(name: str, argv: list[str], env: dict) -> subprocess.Popen:
-    click.echo(f"  starting {name}: {' '.join(argv)}")
+    click.echo(f"  starting {name}")
     return subprocess.Popen(argv, env=env)
+
+
+def _wait_for(port: int, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _listening(port):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _prepare(step: str, action) -> None:
+    click.echo(f"  {step} ...")
+    try:
+        action()
+    except Exception as exc:  # noqa: BLE001 - the demo goes on and says what failed
+        click.echo(f"    ({step} failed: {exc})", err=True)
+
+
+def _train_and_score() -> None:
+    from risk.service import ensure_model_and_scores
+
+    model, run = ensure_model_and_scores()
+    if model is None:
+        click.echo("    not enough settled history to train a model yet")
+        return
+    click.echo(f"    model version {model.id}: {run.n_scored} open invoices scored "
+               f"{run.band_counts}")
+
+
+def _plan_reminders() -> None:
+    from alerts.planner import plan
+
+    result = plan(dry_run=False)
+    click.echo(f"    today: {len(result['planned'])} reminders planned, "
+               f"skipped {result['skipped']}")
+
+
+def _send_next_reminders() -> None:
+    """Show a newcomer real reminders now: plan the next day that has any, and send them.
+
+    Reminders respect quiet hours, Sundays and holidays, so a demo started at night may have
+    nothing due for hours; this sends the next sending day's reminders at their planned time
+    (the dispatcher's clock set to it), into the local mail sink.
+    """
+    from alerts.outbox import dispatch
+    from alerts.planner import plan
+
+    today = datetime.now(UTC).date()
+    for ahead in range(0, 8):
+        day = today + timedelta(days=ahead)
+        result = plan(day)
+        if result["planned"]:
+            last = max(datetime.fromisoformat(p["send_at"].replace("Z", "+00:00"))
+                       for p in result["planned"])
+            counts = dispatch(now=max(last, datetime.now(UTC)))
+            click.echo(f"    sent {counts['sent']} reminders planned for {day} "
+                       f"(skipped that day: {result['skipped']})")
+            return
+    click.echo("    no reminders due in the next week")
+
+
+def _demo_admin() -> None:
+    from portal.staff.accounts import ensure_staff_user
+
+    ensure_staff_user(DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, "admin")
+
+
+def prepare_demo() -> None:
+    """Everything before the processes start; safe to run again on an existing demo."""
+    upgrade()
+    summary = seed_demo()
+    if summary["skipped"]:
+        click.echo("  demo data already present (delete instance/saldo.db to start over)")
+    click.echo(f"  {summary['debtors']} debtors, {summary['invoices']} invoices "
+               f"({summary['open']} open)")
+    if module_exists("risk.service"):
+        _prepare("training and scoring the risk model", _train_and_score)
+    if module_exists("alerts.planner"):
+        _prepare("planning reminders", _plan_reminders)
+    if module_exists("portal.staff.accounts"):
+        _prepare("creating the demo staff login", _demo_admin)
+
+
+def _register_stripe_webhook(port: int) -> None:
+    config = current_app.config
+    data = urllib.parse.urlencode({
+        "url": f"http://{HOST}:{port}/webhooks/stripe",
+        "secret": config["STRIPE_WEBHOOK_SECRET"],
+    }).encode()
+    url = f"http://{HOST}:{STRIPE_PORT}/_config/webhooks/saldo"
+    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5):  # noqa: S310
+        pass
+
+
+def _print_links(port: int) -> None:
+    if not module_exists("portal.debtor.cli"):
+        return
+    from portal.debtor.cli import demo_links
+
+    click.echo("\nDebtor links (open on a phone-sized window):")
+    for line in demo_links(base_url=f"http://{HOST}:{port}"):
+        click.echo(f"  {line}")
 
 
 @click.command("demo")
@@ -35,23 +154,39 @@ def _start(name: str, argv: list[str], env: dict) -> subprocess.Popen:
 def demo_command(port: int, no_serve: bool) -> None:
     """Run Saldo locally with demo data (what `make demo` does)."""
     click.echo("Saldo demo: preparing the database ...")
-    upgrade()
-    summary = seed_demo()
-    if summary["skipped"]:
-        click.echo("  demo data already present (delete instance/saldo.db to start over)")
-    click.echo(
-        f"  {summary['debtors']} debtors, {summary['invoices']} invoices "
-        f"({summary['open']} open)"
-    )
+    prepare_demo()
     if no_serve:
         return
-    env = dict(os.environ, SALDO_INSTANCE_PATH=current_app.instance_path)
-    children = [
-        _start("web app", [sys.executable, "-m", "flask", "--app", "portal:create_app", "run",
-                           "--host", HOST, "--port", str(port)], env),
-    ]
-    click.echo("")
-    click.echo(f"Open http://{HOST}:{port}/ (health: http://{HOST}:{port}/healthz)")
+    instance = Path(current_app.instance_path)
+    mail_folder = instance / "mailsink"
+    env = dict(os.environ, SALDO_INSTANCE_PATH=str(instance),
+               SALDO_BASE_URL=f"http://{HOST}:{port}", SALDO_MAILSINK_FOLDER=str(mail_folder))
+    children: list[subprocess.Popen] = []
+    bin_dir = Path(sys.executable).parent
+    if not _listening(STRIPE_PORT) and (bin_dir / "localstripe").exists():
+        children.append(_start(f"local Stripe on :{STRIPE_PORT}", [
+            str(bin_dir / "localstripe"), "--port", str(STRIPE_PORT), "--from-scratch"], env))
+    if not _listening(SMTP_PORT):
+        children.append(_start(f"mail sink on :{SMTP_PORT}", [
+            sys.executable, "-m", "portal.mailsink", "--port", str(SMTP_PORT),
+            "--folder", str(mail_folder)], env))
+    if module_exists("alerts.scheduler"):
+        children.append(_start("scheduler", [sys.executable, "-m", "portal.cli", "scheduler"],
+                               env))
+    children.append(_start("web app", [
+        sys.executable, "-m", "flask", "--app", "portal:create_app", "run",
+        "--host", HOST, "--port", str(port)], env))
+    if module_exists("alerts.planner") and _wait_for(SMTP_PORT, 15):
+        _prepare("sending the next reminders to the mail sink", _send_next_reminders)
+    if _wait_for(STRIPE_PORT, 15):
+        _prepare("registering the Stripe webhook", lambda: _register_stripe_webhook(port))
+    _wait_for(port, 20)
+    _print_links(port)
+    click.echo(f"\nOpen http://{HOST}:{port}/ (health: http://{HOST}:{port}/healthz)")
+    if module_exists("portal.staff"):
+        click.echo(f"Staff console: http://{HOST}:{port}/staff/  "
+                   f"({DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}); sent mail: "
+                   f"http://{HOST}:{port}/staff/mail")
     click.echo("Press Ctrl-C to stop.")
     _wait(children)
 

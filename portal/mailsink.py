@@ -58,9 +58,11 @@ def main() -> None:  # pragma: no cover - run by `saldo demo`
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--folder", required=True)
     args = parser.parse_args()
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)  # delivered to sigwait, not as a kill
     controller, _ = start_sink(args.host, args.port, args.folder)
     print(f"mail sink listening on {args.host}:{args.port}, writing to {args.folder}", flush=True)
-    signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    signal.sigwait(signals)
     controller.stop()
 
 
