@@ -150,6 +150,11 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     BASE_URL = "http://localhost"
     SERVER_NAME = None
+    # No mail leaves a test unless it starts its own SMTP server (the `smtp_server` fixture):
+    # port 1 on loopback refuses at once, so a developer's running demo sink is never touched.
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 1
+    MAILSINK_FOLDER = None
 
 
 def config_for_environment() -> type[Config]:

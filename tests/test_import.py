@@ -176,3 +176,33 @@ def test_fixture_excerpt_imports(db, runner):
     result = runner.invoke(args=["import", "ledger", str(excerpt), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["rows"] == 200
+
+
+def test_identity_facts_are_imported_hashed_and_checked(db, tmp_path):
+    from portal.debtor.identity import check_identity
+
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "customer_id,invoice_id,issue_date,due_date,amount,document_last4,birth_date\n"
+        "A,1,2026-01-01,2026-01-31,10.00,CC 80.123.4567,\n"
+        "B,2,2026-01-01,2026-01-31,10.00,,31/01/1990\n"
+        "C,3,2026-01-01,2026-01-31,10.00,12,\n", encoding="utf-8")
+    report = import_ledger(str(path), skip_invalid=True, today=date(2026, 11, 22))
+    assert report.errors == [{"line": 4, "error": "document_last4 must be at least 4 digits"}]
+    a = db.session.scalar(select(Debtor).where(Debtor.external_id == "A"))
+    b = db.session.scalar(select(Debtor).where(Debtor.external_id == "B"))
+    assert "4567" not in a.identity_hash and a.identity_kind == "document_last4"
+    assert check_identity(a, "4567") and not check_identity(a, "4568")
+    assert b.identity_kind == "birth_date" and check_identity(b, "1990-01-31")
+    stored = a.identity_hash
+    import_ledger(str(path), skip_invalid=True, today=date(2026, 11, 22))
+    db.session.expire_all()
+    a = db.session.scalar(select(Debtor).where(Debtor.external_id == "A"))
+    assert a.identity_hash == stored  # unchanged fact: not re-hashed
+    path.write_text(
+        "customer_id,invoice_id,issue_date,due_date,amount,document_last4\n"
+        "A,1,2026-01-01,2026-01-31,10.00,9999\n", encoding="utf-8")
+    import_ledger(str(path), today=date(2026, 11, 22))
+    db.session.expire_all()
+    a = db.session.scalar(select(Debtor).where(Debtor.external_id == "A"))
+    assert check_identity(a, "9999") and not check_identity(a, "4567")

@@ -282,7 +282,24 @@ def _debtors_for(parsed: list[tuple[int, LedgerRow]], run_id: int) -> dict[str, 
         ):
             if value is not None and getattr(debtor, attr) != value:
                 setattr(debtor, attr, value)
+        if row.identity:
+            _update_identity(debtor, row.identity)
     return debtors
+
+
+def _update_identity(debtor: Debtor, facts: tuple[tuple[str, str], ...]) -> None:
+    """Store the identity fact (the configured kind when given), re-hashing only on change."""
+    from flask import current_app
+
+    from portal.debtor.identity import check_identity, set_identity
+
+    by_kind = dict(facts)
+    kind = current_app.config["IDENTITY_CHECK"]
+    kind = kind if kind in by_kind else facts[0][0]
+    value = by_kind[kind]
+    if debtor.identity_kind == kind and debtor.identity_hash and check_identity(debtor, value):
+        return
+    set_identity(debtor, value, kind)
 
 
 def _check_update(invoice: Invoice, row: LedgerRow, debtor: Debtor, run_id: int) -> None:

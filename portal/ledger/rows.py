@@ -18,6 +18,8 @@ REQUIRED_COLUMNS = ("customer_id", "invoice_id", "issue_date", "due_date", "amou
 OPTIONAL_COLUMNS = (
     "currency", "paid_date", "paid_amount", "disputed", "customer_name", "email", "phone",
     "locale", "timezone", "country", "paperless",
+    # The fact a debtor confirms before seeing amounts (portal.debtor.identity); stored hashed.
+    "document_last4", "postal_code", "birth_date",
 )
 MAX_LENGTH = {
     "customer_id": 64, "invoice_id": 64, "customer_name": 200, "email": 254, "phone": 32,
@@ -54,6 +56,7 @@ class LedgerRow:
     locale: str | None = None
     timezone: str | None = None
     country: str | None = None
+    identity: tuple[tuple[str, str], ...] = ()  # (kind, normalised value) per fact given
 
 
 def missing_columns(header: list[str] | None) -> list[str]:
@@ -197,6 +200,7 @@ def parse_row(raw: dict, default_currency: str, today: date) -> LedgerRow:
 
     email, phone = _contact(raw)
     locale, tz, country = _locale_tz_country(raw)
+    identity = _identity(raw)
     return LedgerRow(
         customer_id=customer_id,
         invoice_id=invoice_id,
@@ -214,4 +218,24 @@ def parse_row(raw: dict, default_currency: str, today: date) -> LedgerRow:
         locale=locale,
         timezone=tz,
         country=country,
+        identity=identity,
     )
+
+
+def _identity(raw: dict) -> tuple[tuple[str, str], ...]:
+    from portal.debtor.identity import KINDS, normalise
+
+    facts = []
+    for kind in KINDS:
+        value = raw.get(kind)
+        if value is None or not value.strip():
+            continue
+        if len(value) > 64:
+            raise RowError(f"{kind} is longer than 64 characters")
+        canonical = normalise(kind, value)
+        if canonical is None:
+            expected = {"document_last4": "at least 4 digits", "postal_code": "a postal code",
+                        "birth_date": "a date such as 1990-01-31"}[kind]
+            raise RowError(f"{kind} must be {expected}")
+        facts.append((kind, canonical))
+    return tuple(facts)
