@@ -65,7 +65,10 @@ def test_killed_dispatchers_deliver_every_message_once(app, smtp_server, databas
     final = start_worker(database_url, port)
     assert final.wait(timeout=120) == 0
     final.stdout.close()
-    time.sleep(0.2)  # the sink thread finishes its last DATA
+    deadline = time.monotonic() + 15  # the sink thread may still be finishing its last DATA
+    while time.monotonic() < deadline and not expected <= {
+            m["Message-ID"] for m in list(smtp_server.messages)}:
+        time.sleep(0.1)
     db.session.remove()
 
     raw = Counter(m["Message-ID"] for m in smtp_server.messages)
