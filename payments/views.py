@@ -22,6 +22,14 @@ from portal.security import content_security_policy
 
 bp = Blueprint("payments", __name__)
 
+
+@bp.after_request
+def _no_store(response):
+    """Payment pages show amounts, receipts and plans: never kept in any cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def decline_message(code: str | None) -> str:
     """A clear, translated sentence for a decline code (generic for unknown codes)."""
     messages = {

@@ -113,6 +113,8 @@ def plan_card_start(plan_id: int):
 @gateway_errors
 def plan_card_confirm(plan_id: int):
     plan = own_plan(plan_id)
+    if plan.status != "active":  # a finished, broken or cancelled plan charges no card
+        abort(404)
     plan_service.replace_card(plan, request.form.get("setup_intent", ""))
     flash(_("Your new card will be used for the next instalments."))
     return jsonify({"status": "ok",

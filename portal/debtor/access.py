@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -65,6 +65,24 @@ def send_link(debtor: Debtor, reason: str) -> bool:
         log.warning("could not email a link to debtor %s: %s", debtor.id, exc)
         return False
     return True
+
+
+LINKS_PER_HOUR = 3
+
+
+def link_requests_exhausted(debtor: Debtor) -> bool:
+    """Has this debtor already been sent LINKS_PER_HOUR fresh links in the last hour?
+
+    "Get my link" and "send me a new link" answer the same whatever happens, so without
+    this anyone could fill a debtor's inbox from many addresses. Message links (reminders)
+    do not count.
+    """
+    since = datetime.now(UTC) - timedelta(hours=1)
+    sent = db.session.scalar(select(func.count()).select_from(AccessLink).where(
+        AccessLink.debtor_id == debtor.id, AccessLink.purpose == "account",
+        AccessLink.message_id.is_(None), AccessLink.created_at >= since))
+    return int(sent or 0) >= int(current_app.config.get("LINK_REQUESTS_PER_HOUR",
+                                                         LINKS_PER_HOUR))
 
 
 def send_link_soon(debtor: Debtor, reason: str) -> None:

@@ -15,6 +15,7 @@ import secrets
 from datetime import UTC, date, datetime
 
 from flask import current_app
+from sqlalchemy import func, update
 
 from portal.extensions import db
 from portal.models import AccessLink, Debtor
@@ -85,8 +86,13 @@ def check_identity(debtor: Debtor, answer: str) -> bool:
 
 def register_failure(link: AccessLink) -> bool:
     """Count a wrong answer on `link`; lock it at MAX_FAILURES. Returns True when now locked."""
-    link.failures = (link.failures or 0) + 1
-    if link.failures >= MAX_FAILURES and link.locked_at is None:
-        link.locked_at = datetime.now(UTC)
-    db.session.flush()
+    # Counted in the database, not from the copy this request read: wrong answers sent in
+    # parallel (several workers, no shared rate-limit store) cannot each see "4 so far".
+    table = AccessLink.__table__
+    db.session.execute(update(table).where(table.c.id == link.id)
+                       .values(failures=func.coalesce(table.c.failures, 0) + 1))
+    db.session.execute(update(table).where(
+        table.c.id == link.id, table.c.failures >= MAX_FAILURES, table.c.locked_at.is_(None)
+    ).values(locked_at=datetime.now(UTC)))
+    db.session.refresh(link, ["failures", "locked_at"])
     return link.locked_at is not None

@@ -5,15 +5,29 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import update
 
 from portal import audit
 from portal.auth import current_debtor, login_debtor
 from portal.debtor import bp, identity
-from portal.debtor.access import find_by_contact, record_visit, send_link_soon
+from portal.debtor.access import (
+    find_by_contact,
+    link_requests_exhausted,
+    record_visit,
+    send_link_soon,
+)
 from portal.debtor.format import LANGUAGES, locale_for
 from portal.debtor.forms import ConfirmForm, IdentityForm, RequestLinkForm, ResendForm
 from portal.debtor.messages import identity_prompt
@@ -76,8 +90,12 @@ def open_link(token: str):
 
 
 def _signed_in(opened):
-    if current_debtor() is not None:
+    if current_user.is_authenticated:  # another debtor, or a staff user, on this browser
         logout_user()
+    # A fresh session on sign-in: nothing planted before it (a CSRF secret, a staff user's
+    # state) survives into the debtor's signed-in session.
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's per-request copy of the old secret
     opened.link.used_at = datetime.now(UTC)
     opened.link.failures = 0
     audit.record("debtor", opened.debtor.id, "debtor.signed_in", opened.link)
@@ -100,7 +118,7 @@ def resend_link(token: str):
         from portal.models import Debtor
 
         debtor = db.session.get(Debtor, debtor_id)
-        if debtor is not None:
+        if debtor is not None and not link_requests_exhausted(debtor):
             send_link_soon(debtor, "expired_link")
     return render_template("debtor/link_sent.html")
 
@@ -111,7 +129,7 @@ def request_link():
     form = RequestLinkForm()
     if form.validate_on_submit():
         debtor, matched = find_by_contact(form.contact.data)
-        if debtor is not None:
+        if debtor is not None and not link_requests_exhausted(debtor):
             send_link_soon(debtor, f"requested_by_{matched}")
         return render_template("debtor/link_sent.html")
     return render_template("debtor/request_link.html", form=form)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from babel import UnknownLocaleError
+from babel.numbers import NumberFormatError, parse_decimal
 from flask import abort, redirect, render_template, send_file, url_for
 from sqlalchemy import select
 
@@ -20,8 +23,20 @@ from portal.extensions import db, limiter
 from portal.models import Dispute, Invoice, PromiseToPay
 
 
-def _parse_amount(text: str, currency: str) -> int | None:
+def _parse_amount(text: str, currency: str, locale: str = "es") -> int | None:
+    """Minor units of a typed amount, read the way the debtor writes numbers.
+
+    "150.000" is a hundred and fifty thousand in es-CO and pt-BR (the dot groups
+    thousands), so the debtor's locale is tried first; a plain "1500.50" or "1500,50",
+    which no locale groups that way, is read as a decimal amount.
+    """
     cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"[0-9][0-9.,]*", cleaned):
+        return None
+    try:
+        return to_minor(parse_decimal(cleaned, locale=locale, strict=True), currency)
+    except (NumberFormatError, MoneyError, UnknownLocaleError, ValueError):
+        pass  # not written the locale's way: try the plain reading below
     if "," in cleaned and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
     try:
@@ -43,7 +58,7 @@ def promise(invoice_id: int):
         form.promised_on.data = min(last, first + timedelta(days=7))
         form.amount.data = str(to_major(invoice.balance_minor, invoice.currency))
     if form.validate_on_submit():
-        amount = _parse_amount(form.amount.data, invoice.currency)
+        amount = _parse_amount(form.amount.data, invoice.currency, debtor.locale or "es")
         if amount is None:
             form.amount.errors.append(promise_error("amount_format"))
         else:
@@ -118,5 +133,7 @@ def dispute_attachment(dispute_id: int):
     if path is None:
         abort(404)
     ext = path.rsplit(".", 1)[-1]
-    return send_file(path, mimetype=opened.attachment_mime, as_attachment=True,
-                     download_name=f"dispute-{opened.id}.{ext}", max_age=0)
+    response = send_file(path, mimetype=opened.attachment_mime, as_attachment=True,
+                         download_name=f"dispute-{opened.id}.{ext}", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"  # a personal document
+    return response

@@ -233,3 +233,33 @@ def test_a_balance_paid_meanwhile_is_not_charged_again(stripe_app, client):
     card = db.session.scalar(select(Payment).where(Payment.method == "card"))
     assert (card.status, card.failure_code, card.stripe_payment_intent_id) == (
         "failed", "balance_changed", None)
+
+
+def test_payment_pages_are_never_cached(app, client):
+    """Amounts, receipts and plans are personal: a shared phone's cache must not keep them."""
+    from tests.factories import make_payment
+
+    debtor, older, _ = _debtor_with_two_invoices()
+    payment = make_payment(older, 10_000_00)
+    db.session.commit()
+    sign_in(client, debtor)
+    for url in ("/pay", "/plans", f"/pay/{payment.id}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response.headers["Cache-Control"], url
+
+
+def test_dispute_attachment_is_never_cached(app, client):
+    from portal.debtor.disputes import open_dispute
+
+    debtor, older, _ = _debtor_with_two_invoices()
+    import io
+
+    dispute = open_dispute(older, "other", "", io.BytesIO(b"%PDF-1.4 test"))
+    db.session.commit()
+    sign_in(client, debtor)
+    download = client.get(f"/disputes/{dispute.id}/attachment")
+    assert download.status_code == 200
+    assert "no-store" in download.headers["Cache-Control"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    download.close()

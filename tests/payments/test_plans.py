@@ -200,3 +200,20 @@ def test_a_card_declined_at_acceptance_keeps_the_plan_and_retries_tomorrow(
     page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
     assert "rechazada" in page  # the decline was flashed on the plan page
     assert any("cuota" in m["Subject"] for m in smtp_server.messages)
+
+
+def test_the_card_of_a_plan_that_is_over_cannot_be_replaced(app, client):
+    debtor = _debtor()
+    broken = PaymentPlan(debtor_id=debtor.id, status="broken", total_minor=100,
+                         currency="COP", frequency="weekly", installment_count=1,
+                         stripe_payment_method_id="pm_old")
+    broken.installments = [Installment(seq=1, due_on=date(2026, 12, 1), amount_minor=100)]
+    db.session.add(broken)
+    db.session.commit()
+    sign_in(client, debtor)
+    token = csrf_token(client, "/plans")
+    response = client.post(f"/plans/{broken.id}/card/confirm", data={"setup_intent": "seti_x"},
+                           headers={"X-CSRFToken": token, "Accept": "application/json"})
+    assert response.status_code == 404
+    db.session.refresh(broken)
+    assert broken.stripe_payment_method_id == "pm_old"

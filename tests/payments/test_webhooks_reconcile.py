@@ -219,3 +219,34 @@ def test_a_second_payment_for_a_settled_balance_is_refunded_to_the_card(stripe_a
     assert [(r["payment_intent"], r["amount"]) for r in refunds] == [(second_intent,
                                                                      100_000_00)]
     assert jobs.reconcile()["excess_refunds"] == 0
+
+
+def test_production_refuses_webhooks_signed_with_the_built_in_secret(app, client):
+    """The local default secret is in the source: in production it must not verify anything
+    (a forged "succeeded" event would otherwise clear a debt nobody paid)."""
+    from portal.config import Config
+    from tests.factories import make_debtor, make_invoice
+
+    debtor = make_debtor()
+    make_invoice(debtor, amount_minor=100_000_00)
+    payment = Payment(debtor=debtor, amount_minor=100_000_00, currency="COP", method="card",
+                      status="pending", refunded_minor=0, idempotency_key="saldo-pay-forged")
+    db.session.add(payment)
+    db.session.commit()
+    event = {"id": "evt_forged", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": "pi_forged", "object": "payment_intent",
+                                 "metadata": {"payment_id": str(payment.id)}}}}
+    saved = app.config["ENV_NAME"], app.config["STRIPE_WEBHOOK_SECRET"]
+    app.config["ENV_NAME"] = "production"
+    app.config["STRIPE_WEBHOOK_SECRET"] = Config.STRIPE_WEBHOOK_SECRET
+    try:
+        response = _post_event(client, event, secret=Config.STRIPE_WEBHOOK_SECRET)
+        app.config["STRIPE_WEBHOOK_SECRET"] = ""
+        empty = _post_event(client, event, secret="")
+    finally:
+        app.config["ENV_NAME"], app.config["STRIPE_WEBHOOK_SECRET"] = saved
+    assert response.status_code == 400 and empty.status_code == 400
+    db.session.refresh(payment)
+    assert payment.status == "pending"
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+    assert _allocated() == 0

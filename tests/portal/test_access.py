@@ -178,3 +178,73 @@ def test_links_can_be_mailed_after_the_response(app, client, db, debtor, smtp_se
     while not smtp_server.messages and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [m["To"] for m in smtp_server.messages] == [debtor.email]
+
+
+def test_sign_in_starts_a_fresh_session(client, db, debtor):
+    """Session fixation: a session planted before sign-in (its CSRF secret, a staff user's
+    state) must not carry over into the debtor's signed-in session."""
+    url = link_for(debtor)
+    token = csrf_from(client, url)
+    with client.session_transaction() as session:
+        planted_secret = session["csrf_token"]
+        session["planted"] = "attacker"
+    response = client.post(url, data={"csrf_token": token, "answer": FACT})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/account")
+    with client.session_transaction() as session:
+        assert session.get("_user_id") == debtor.get_id()
+        assert "planted" not in session
+        assert session.get("csrf_token") != planted_secret
+    # The old form token is useless now; a fresh one works.
+    stale = client.post("/language", data={"csrf_token": token, "language": "en"})
+    assert stale.status_code == 400
+    assert post_form(client, "/language", {"language": "en"}, form_url="/account"
+                     ).status_code == 302
+
+
+def test_debtor_sign_in_replaces_a_staff_session(client, db, debtor):
+    from portal.models import StaffUser
+    from tests.factories import sign_in
+
+    staff = StaffUser(email="agent@example.test", name="Agent", role="agent", password_hash="x")
+    db.session.add(staff)
+    db.session.commit()
+    sign_in(client, staff)
+    with client.session_transaction() as session:
+        session["staff_marker"] = "x"
+    response = post_form(client, link_for(debtor), {"answer": FACT})
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert session.get("_user_id") == debtor.get_id()
+        assert "staff_marker" not in session
+    assert client.get("/account").status_code == 200
+
+
+def test_parallel_wrong_answers_cannot_outrun_the_lock(app, db, debtor):
+    """A wrong answer counts against the stored number, not the copy a request read before
+    other wrong answers (in other workers) landed."""
+    from sqlalchemy import update
+
+    from portal.debtor.identity import MAX_FAILURES, register_failure
+    from portal.links import open_token
+
+    token = link_for(debtor).removeprefix("/l/")
+    link = open_token(token, "account").link
+    assert link.failures in (0, None)
+    db.session.execute(update(AccessLink).where(AccessLink.id == link.id)
+                       .values(failures=MAX_FAILURES - 1)
+                       .execution_options(synchronize_session=False))
+    assert register_failure(link) is True
+    db.session.commit()
+    db.session.refresh(link)
+    assert link.failures == MAX_FAILURES and link.locked_at is not None
+
+
+def test_get_my_link_cannot_flood_a_debtors_inbox(client, db, debtor, smtp_server):
+    """The answer stays the same, but at most three fresh links an hour go to one debtor."""
+    answers = [post_form(client, "/link", {"contact": debtor.email}).get_data(as_text=True)
+               for _ in range(4)]
+    assert len(set(answers)) == 1
+    assert len(smtp_server.messages) == 3
+    # Reminder links (tied to a message) do not use up the allowance, and vice versa.
+    link_for(debtor, message_id=_message(db, debtor).id)
+    assert len(smtp_server.messages) == 3

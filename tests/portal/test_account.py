@@ -110,3 +110,18 @@ def test_language_switcher_saves_cookie_and_debtor_locale(signed_client, db, deb
     evil = post_form(signed_client, "/language", {"language": "es", "next": "https://evil.example"},
                      form_url="/account")
     assert evil.headers["Location"] == "/"
+
+
+def test_language_switcher_refuses_next_targets_browsers_read_as_another_site(signed_client):
+    """Browsers treat "\\" as "/" and drop tabs: "/\\evil" and "/\\t/evil" leave the site."""
+    from tests.portal.conftest import post_form
+
+    for target in ("/\\evil.example", "/\\/evil.example", "/\t/evil.example",
+                   "/\n/evil.example", "//evil.example", "https://evil.example"):
+        response = post_form(signed_client, "/language", {"language": "es", "next": target},
+                             form_url="/account")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/", target
+    kept = post_form(signed_client, "/language", {"language": "es", "next": "/invoices/1?x=1"},
+                     form_url="/account")
+    assert kept.headers["Location"] == "/invoices/1?x=1"

@@ -124,3 +124,17 @@ def test_oversized_upload_gets_a_friendly_413(app, signed_client, db, debtor):
     response = signed_client.post(url, data={"reason": "other", "message": "x" * 4096})
     assert response.status_code == 413
     assert "demasiado grande" in response.get_data(as_text=True)
+
+
+def test_json_errors_carry_a_translated_sentence(signed_client, debtor):
+    """pay.js shows `error` as it is: it must be a sentence in the debtor's language, not
+    Werkzeug's English name ("Bad Request", "Too Many Requests")."""
+    missing = signed_client.get("/nothing-here", headers={"Accept": "application/json"})
+    assert missing.status_code == 404
+    assert missing.json["error"] == "La página no existe o no es parte de tu cuenta."
+    stale = signed_client.post("/pay/start", data={"choice": "balance"},
+                               headers={"Accept": "application/json",
+                                        "X-CSRFToken": "expired"})
+    assert stale.status_code == 400 and stale.json["code"] == 400
+    assert "Inténtalo de nuevo" in stale.json["error"]
+    assert "Bad Request" not in stale.json["error"]

@@ -95,3 +95,19 @@ def test_mark_broken_promises(app, db):
     assert mark_broken_promises(today) == 1
     assert [r.status for r in rows] == ["broken", "kept", "open"]
     assert mark_broken_promises(today) == 0
+
+
+def test_promise_amount_is_read_the_way_the_debtor_writes_numbers(signed_client, db, debtor):
+    """In es-CO "150.000" is a hundred and fifty thousand pesos, never 150 pesos."""
+    invoice = make_invoice(debtor, amount_minor=2_500_000_00)
+    db.session.commit()
+    url = f"/invoices/{invoice.id}/promise"
+    on = (today_bogota() + days(5)).isoformat()
+    for typed, expected in (("150.000", 150_000_00), ("1.500.000,50", 1_500_000_50),
+                            ("2500000.00", 2_500_000_00), ("150000,5", 150_000_50)):
+        response = post_form(signed_client, url, {"promised_on": on, "amount": typed})
+        assert response.status_code == 302, typed
+        newest = db.session.scalars(select(PromiseToPay).order_by(PromiseToPay.id.desc())).first()
+        assert newest.amount_minor == expected, typed
+    refused = post_form(signed_client, url, {"promised_on": on, "amount": "1,500.00"})
+    assert refused.status_code == 400
