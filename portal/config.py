@@ -131,11 +131,21 @@ class Config:
     STAFF_IDLE_MINUTES = env_int("SALDO_STAFF_IDLE_MINUTES", 30)
     STAFF_SESSION_HOURS = env_int("SALDO_STAFF_SESSION_HOURS", 12)
 
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none).
+    # Rate limits and audit IPs use the client address only when this is right.
+    PROXY_COUNT = env_int("SALDO_PROXY_COUNT", 0)
+
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    # Real Stripe unless told otherwise; without a secret key online payment is switched off.
+    STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = env("STRIPE_API_BASE")
+    STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

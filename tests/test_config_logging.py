@@ -53,3 +53,41 @@ def test_json_formatter_redacts_sensitive_extras():
     assert payload["message"] == "link for b***@example.com"
     assert payload["token"] == "[redacted]"
     assert payload["debtor"] == "C-1"
+
+
+def _production_app(monkeypatch, tmp_path, **overrides):
+    monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-production-secret")
+    monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.db")
+    for name, value in overrides.items():
+        monkeypatch.setattr(ProductionConfig, name, value)
+    return create_app(ProductionConfig)
+
+
+def test_production_defaults_to_real_stripe_and_switches_payment_off_without_keys(
+        monkeypatch, tmp_path):
+    for name in ("STRIPE_SECRET_KEY", "STRIPE_API_BASE", "STRIPE_JS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    app = _production_app(monkeypatch, tmp_path, STRIPE_SECRET_KEY=None)
+    assert not app.config["STRIPE_API_BASE"]  # no local fake in production
+    assert app.config["STRIPE_JS_URL"] == "https://js.stripe.com/v3/"
+    assert "payments.pay_form" not in app.view_functions
+    assert not any(rule.rule == "/webhooks/stripe" for rule in app.url_map.iter_rules())
+    keyed = _production_app(monkeypatch, tmp_path / "k", STRIPE_SECRET_KEY="sk_live_x")
+    assert "payments.pay_form" in keyed.view_functions
+
+
+def test_proxy_count_makes_the_client_address_the_forwarded_one(monkeypatch, tmp_path):
+    from flask import request
+
+    monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path))
+    seen = []
+    for hops in (0, 1):
+        app = create_app({"SECRET_KEY": "x", "PROXY_COUNT": hops,
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+        app.add_url_rule("/ip", "ip", lambda: request.remote_addr or "")
+        response = app.test_client().get(
+            "/ip", headers={"X-Forwarded-For": "203.0.113.9"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"})
+        seen.append(response.get_data(as_text=True))
+    assert seen == ["10.0.0.2", "203.0.113.9"]
