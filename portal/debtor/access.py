@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -49,21 +50,48 @@ def find_by_contact(contact: str) -> tuple[Debtor | None, str | None]:
 
 
 def send_link(debtor: Debtor, reason: str) -> bool:
-    """Email a fresh account link to the address on file; commits the link. False if none."""
-    if not debtor.email:
-        log.info("no email on file for debtor %s; link not sent", debtor.id)
+    """Send a fresh account link to the contact on file; commits the link. False if none.
+
+    A request that matched the debtor's phone is answered by SMS to that phone; anything
+    else goes to the email on file, or by SMS when the debtor has only a phone.
+    """
+    by_sms = bool(debtor.phone) and (reason == "requested_by_phone" or not debtor.email)
+    if not by_sms and not debtor.email:
+        log.info("no contact on file for debtor %s; link not sent", debtor.id)
         return False
     url = account_url(debtor)
-    audit.record("system", None, "link.sent", debtor, after={"reason": reason})
+    audit.record("system", None, "link.sent", debtor,
+                 after={"reason": reason, "channel": "sms" if by_sms else "email"})
     db.session.commit()
     with force_locale(ui_language(debtor.locale) or "es"):
-        subject = _("Your link to your account")
-        body = render_template("debtor/email/link.txt", debtor=debtor, url=url)
+        if by_sms:
+            text = _("Your link to your account: %(url)s", url=url)
+        else:
+            subject = _("Your link to your account")
+            body = render_template("debtor/email/link.txt", debtor=debtor, url=url)
+    if by_sms:
+        return _send_sms(debtor, text)
     try:
         send_email(build_email(debtor.email, subject, body))
     except MailError as exc:
         log.warning("could not email a link to debtor %s: %s", debtor.id, exc)
         return False
+    return True
+
+
+def _send_sms(debtor: Debtor, text: str) -> bool:
+    """Through the configured SMS adapter (a Twilio-compatible API, or the outbox recorder)."""
+    from alerts.channels import ChannelError, Outgoing, channel_for
+
+    channel = channel_for("sms", current_app.config)
+    try:
+        channel.send(Outgoing(message_id=0, dedupe_key=f"link:{debtor.id}:{secrets.token_hex(8)}",
+                              channel="sms", to=debtor.phone, subject="", text=text))
+    except ChannelError as exc:
+        log.warning("could not text a link to debtor %s: %s", debtor.id, exc)
+        return False
+    finally:
+        channel.close()
     return True
 
 

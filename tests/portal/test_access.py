@@ -130,10 +130,30 @@ def test_get_my_link_is_neutral_and_sends_only_to_file(client, db, debtor, smtp_
     assert known.status_code == unknown.status_code == 200
     assert known.get_data(as_text=True) == unknown.get_data(as_text=True)
     assert [m["To"] for m in smtp_server.messages] == [debtor.email]
-    by_phone = post_form(client, "/link", {"contact": debtor.phone.replace("+57", "")})
+    assert db.session.scalar(select(func.count()).select_from(AccessLink)) == 1
+
+
+def test_get_my_link_by_phone_is_texted_to_the_phone_on_file(app, client, db, debtor,
+                                                              smtp_server):
+    from urllib.parse import parse_qs
+
+    from tests.alerts.servers import Recorder
+
+    sms_api = Recorder(lambda request: (201, {"sid": "SM1"}))
+    app.config.update(SMS_API_BASE=sms_api.url, SMS_ACCOUNT_SID="AC1", SMS_AUTH_TOKEN="t",
+                      SMS_FROM="+15550001")
+    try:
+        by_phone = post_form(client, "/link", {"contact": debtor.phone.replace("+57", "")})
+    finally:
+        sms_api.stop()
     assert by_phone.status_code == 200
-    assert len(smtp_server.messages) == 2
-    assert db.session.scalar(select(func.count()).select_from(AccessLink)) == 2
+    assert smtp_server.messages == []  # not emailed: the phone matched, so the phone gets it
+    [request] = sms_api.requests
+    fields = parse_qs(request["body"].decode())
+    assert fields["To"] == [debtor.phone]
+    assert "http://localhost/l/" in fields["Body"][0]
+    assert fields["Body"][0].startswith("Tu enlace a tu cuenta")  # in the debtor's language
+    assert db.session.scalar(select(func.count()).select_from(AccessLink)) == 1
 
 
 def test_get_my_link_is_rate_limited(client, db):
