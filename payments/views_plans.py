@@ -3,11 +3,12 @@ instalment early, replace the card."""
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from payments import plan_service
+from payments.gateway import GatewayError, GatewayUnavailable
 from payments.views import (
     bp,
     decline_message,
@@ -85,7 +86,13 @@ def plan_pay_early(plan_id: int, seq: int):
         abort(404)
     record("debtor", plan.debtor_id, "plan.pay_early", plan, after={"installment": seq})
     db.session.commit()
-    outcome = plan_service.charge_installment(installment, utcnow().date())
+    try:
+        outcome = plan_service.charge_installment(installment, utcnow().date())
+    except (GatewayError, GatewayUnavailable):
+        db.session.rollback()
+        current_app.logger.exception("Stripe refused an early instalment payment")
+        flash(_("The payment could not be processed. Nothing was charged."))
+        return redirect(url_for("payments.plan_detail", plan_id=plan.id))
     if outcome == "paid":
         flash(_("Thank you! Instalment %(seq)s is paid.", seq=seq))
     elif outcome == "unavailable":

@@ -128,6 +128,26 @@ def test_debtor_pays_an_instalment_early(stripe_app, client):
     assert "100.000,01" in page
 
 
+def test_a_stripe_refusal_when_paying_early_is_explained_and_charges_nothing(
+        stripe_app, client, monkeypatch):
+    from payments import plan_service
+    from payments.gateway import GatewayError
+
+    sign_in(client, _debtor())
+    plan_id = _accept(client, "3-weekly-COP").id
+    token = csrf_token(client, f"/plans/{plan_id}")
+
+    def refused(installment, today):
+        raise GatewayError("No such payment_method", 400)
+
+    monkeypatch.setattr(plan_service, "charge_installment", refused)
+    response = client.post(f"/plans/{plan_id}/installments/2/pay", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert [i.status for i in _installments(plan_id)] == ["paid", "pending", "pending"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "No se pudo procesar el pago. No se realizó ningún cobro." in page
+
+
 def test_another_debtors_plan_is_not_found(stripe_app, client):
     debtor = _debtor()
     stranger = make_debtor()
