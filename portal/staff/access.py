@@ -6,6 +6,7 @@ timeline, disputes, promises). `role_required(...)` guards a view; admins pass e
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -32,6 +33,7 @@ ROLES = ("admin", "analyst", "agent")
 ROLE_LABELS = {"admin": _l("Administrator"), "analyst": _l("Analyst"), "agent": _l("Agent")}
 IDLE_KEY = "staff_seen_at"
 START_KEY = "staff_signed_in_at"
+STAMP_KEY = "staff_credential_stamp"
 DEFAULT_IDLE_MINUTES = 30
 DEFAULT_MAX_HOURS = 12
 
@@ -79,6 +81,12 @@ def role_required(section: str):
     return decorator
 
 
+def password_stamp(staff) -> str:
+    """A short fingerprint of the password hash, kept in the session at sign-in, so a
+    password reset ends every session opened with the old password."""
+    return hashlib.sha256((staff.password_hash or "").encode()).hexdigest()[:16]
+
+
 def _idle_limit() -> int:
     return int(current_app.config.get("STAFF_IDLE_MINUTES", DEFAULT_IDLE_MINUTES)) * 60
 
@@ -105,16 +113,25 @@ def _staff_request_setup():
     if current_staff() is None:
         return None
     now = datetime.now(UTC).timestamp()
+    stamp = session.get(STAMP_KEY)
+    if stamp is not None and stamp != password_stamp(current_staff()):
+        _end_session()
+        flash(_l("Your password was changed. Please sign in again."), "warning")
+        return redirect(url_for("staff.login"))
     if session_expired(now):
-        logout_user()
-        session.pop(IDLE_KEY, None)
-        session.pop(START_KEY, None)
+        _end_session()
         flash(_l("Your session expired after a period of inactivity. Please sign in again."),
               "warning")
         return redirect(url_for("staff.login", next=request.full_path))
     session[IDLE_KEY] = now
     session.setdefault(START_KEY, now)
     return None
+
+
+def _end_session() -> None:
+    logout_user()
+    for key in (IDLE_KEY, START_KEY, STAMP_KEY):
+        session.pop(key, None)
 
 
 @bp.app_context_processor

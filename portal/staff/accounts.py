@@ -171,12 +171,27 @@ def totp_ok(secret: str | None, code: str) -> bool:
 
 def use_totp_code(staff: StaffUser, code: str, now: datetime | None = None) -> bool:
     """Check a sign-in code; each code is accepted once (no replay within its window)."""
+    now = now or datetime.now(UTC)
+    if is_locked(staff, now):
+        record("system", None, "staff.login_locked", staff)
+        return False
     step = totp_step(staff.totp_secret, code, now)
     if step is None or (staff.totp_last_step is not None and step <= staff.totp_last_step):
-        record("system", None, "staff.totp_failed", staff)
+        # Wrong codes count like wrong passwords, so the 6 digits cannot be brute-forced.
+        staff.failed_logins = (staff.failed_logins or 0) + 1
+        after = {"failed_logins": staff.failed_logins}
+        if staff.failed_logins >= MAX_FAILURES:
+            staff.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+            staff.failed_logins = 0
+            after["locked_until"] = staff.locked_until.isoformat()
+        record("system", None, "staff.totp_failed", staff, after=after)
         return False
     staff.totp_last_step = step
     return True
+
+
+def is_locked(staff: StaffUser, now: datetime | None = None) -> bool:
+    return staff.locked_until is not None and staff.locked_until > (now or datetime.now(UTC))
 
 
 def enable_totp(staff: StaffUser, secret: str, code: str) -> None:

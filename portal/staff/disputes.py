@@ -10,9 +10,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import func, select, update
 
 from portal.audit import record
-from portal.models import Dispute, StaffUser
+from portal.extensions import db
+from portal.models import Dispute, Invoice, StaffUser
 
 ACTIONS = ("adjust", "cancel", "reject")
 MAX_NOTE = 2000
@@ -37,21 +39,33 @@ def resolve_dispute(dispute: Dispute, staff: StaffUser, action: str, note: str =
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise ResolutionError(_("The note is too long (at most %(n)d characters).", n=MAX_NOTE))
-    invoice = dispute.invoice
+    if action == "reject" and not note:
+        raise ResolutionError(_("Write a note explaining why the dispute is rejected."))
+    status, resolved_at = ("rejected" if action == "reject" else "accepted"), datetime.now(UTC)
+    # Claim the dispute atomically: of two staff resolving it at once (or a stale form), only
+    # one changes the invoice and emails the debtor; the other is told it is already resolved.
+    claimed = db.session.execute(
+        update(Dispute).where(Dispute.id == dispute.id, Dispute.status == "open")
+        .values(status=status, resolution_action=action, resolution_note=note or None,
+                resolved_by_id=staff.id, resolved_at=resolved_at)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise ResolutionError(_("This dispute was already resolved."))
+    # The invoice as it is now, locked against a concurrent payment while we change it.
+    invoice = db.session.scalars(
+        select(Invoice).where(Invoice.id == dispute.invoice_id).with_for_update()
+        .execution_options(populate_existing=True)).one()
     before = _invoice_state(invoice)
-    if action == "reject":
-        if not note:
-            raise ResolutionError(_("Write a note explaining why the dispute is rejected."))
-    elif action == "cancel":
+    if action == "cancel":
         _cancel(invoice)
-    else:
+    elif action == "adjust":
         _adjust(invoice, new_amount_minor, today or datetime.now(UTC).date())
-    invoice.disputed = False
-    dispute.status = "rejected" if action == "reject" else "accepted"
-    dispute.resolution_action = action
-    dispute.resolution_note = note or None
-    dispute.resolved_by_id = staff.id
-    dispute.resolved_at = datetime.now(UTC)
+    # Reminders stay paused while any other dispute on the invoice is still open.
+    invoice.disputed = bool(db.session.scalar(select(func.count()).select_from(Dispute).where(
+        Dispute.invoice_id == invoice.id, Dispute.status == "open", Dispute.id != dispute.id)))
+    dispute.status, dispute.resolution_action = status, action
+    dispute.resolution_note, dispute.resolved_by_id = note or None, staff.id
+    dispute.resolved_at = resolved_at
     record("staff", staff.id, f"dispute.{dispute.status}", dispute,
            before={"status": "open", "invoice": before},
            after={"status": dispute.status, "action": action, "note": note or None,

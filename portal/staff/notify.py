@@ -69,10 +69,13 @@ def compose(dispute: Dispute, account_link: str | None) -> tuple[str, str]:
     debtor, invoice = dispute.debtor, dispute.invoice
     t = _translations(ui_language(debtor.locale))
     ref = invoice.external_id
-    amount = format_money(invoice.balance_minor, invoice.currency, debtor.locale)
+    # Adjusted: the invoice's new amount; rejected: what is still due on it.
+    shown = invoice.amount_minor if dispute.resolution_action == "adjust" \
+        else invoice.balance_minor
+    amount = format_money(shown, invoice.currency, debtor.locale)
     body = {"adjust": BODY_ADJUST, "cancel": BODY_CANCEL, "reject": BODY_REJECT}
     subject = SUBJECT_REJECTED if dispute.status == "rejected" else SUBJECT_ACCEPTED
-    lines = [t.gettext(GREETING) % {"name": debtor.name}, "",
+    lines = [t.gettext(GREETING) % {"name": debtor.name or ""}, "",
              t.gettext(body[dispute.resolution_action]) % {"ref": ref, "amount": amount}]
     if dispute.resolution_note:
         lines += ["", t.gettext(NOTE) % {"note": dispute.resolution_note}]

@@ -10,7 +10,7 @@ from portal.auth import current_staff
 from portal.extensions import db, limiter
 from portal.models import StaffUser
 from portal.staff import accounts, bp
-from portal.staff.access import IDLE_KEY, home_endpoint
+from portal.staff.access import IDLE_KEY, STAMP_KEY, home_endpoint, password_stamp
 
 PENDING_KEY = "staff_pending_totp"
 ENROL_KEY = "staff_totp_secret"
@@ -29,6 +29,7 @@ def _finish(staff: StaffUser):
     session.clear()  # a fresh session (and CSRF token) for the signed-in user
     g.pop("csrf_token", None)
     login_user(staff, remember=False)
+    session[STAMP_KEY] = password_stamp(staff)
     return redirect(_safe_next(url_for(home_endpoint(staff))))
 
 
@@ -75,6 +76,12 @@ def login_totp():
         if accounts.use_totp_code(staff, request.form.get("code", "")):
             return _finish(staff)
         db.session.commit()
+        if accounts.is_locked(staff):
+            session.pop(PENDING_KEY, None)
+            error = _("Too many failed attempts: this account is locked for %(minutes)d "
+                      "minutes.", minutes=accounts.LOCK_MINUTES)
+            return render_template("staff/login.html", error=error, email=staff.email,
+                                   next=_safe_next("")), 401
         error = _("That code is not valid. Enter the 6 digits your app shows now.")
     return render_template("staff/login_totp.html", error=error, next=_safe_next("")), (
         401 if error else 200)
@@ -100,11 +107,19 @@ def two_factor():
     if staff is None:
         return redirect(url_for("staff.login", next=request.path))
     error = None
-    if request.method == "POST" and request.form.get("action") == "disable":
-        accounts.disable_totp(staff, staff.id)
-        db.session.commit()
-        flash(_("Two-factor sign-in is off."), "info")
-        return redirect(url_for("staff.two_factor"))
+    if request.method == "POST" and staff.totp_secret:
+        # Turning it off (or replacing it) needs a current code: a stolen session alone must
+        # not be enough to remove the second factor.
+        if request.form.get("action") == "disable" and accounts.use_totp_code(
+                staff, request.form.get("code", "")):
+            accounts.disable_totp(staff, staff.id)
+            db.session.commit()
+            flash(_("Two-factor sign-in is off."), "info")
+            return redirect(url_for("staff.two_factor"))
+        db.session.commit()  # the failed attempt counts towards the lockout
+        return render_template("staff/two_factor.html", enabled=True, secret="", uri="",
+                               error=_("That code is not valid. Enter the 6 digits your app "
+                                       "shows now.")), 400
     secret = session.get(ENROL_KEY) or accounts.new_totp_secret()
     session[ENROL_KEY] = secret
     if request.method == "POST":

@@ -12,12 +12,16 @@ from portal.staff.access import role_required
 from portal.staff.csvout import csv_response
 from portal.staff.dashboard import CHART_KEYS, build, main_currency
 
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 12, 31)
+
 
 def _params() -> tuple[date, str]:
     raw = request.args.get("as_of", "")
     try:
         as_of = date.fromisoformat(raw) if raw else datetime.now(UTC).date()
     except ValueError:
+        abort(400)
+    if not EARLIEST <= as_of <= LATEST:  # windows of weeks and months must stay valid dates
         abort(400)
     currency = request.args.get("currency", "").upper()
     if not is_known_currency(currency):

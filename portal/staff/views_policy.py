@@ -26,12 +26,20 @@ from portal.staff.access import role_required
 from portal.staff.policy_form import TONE_KEYS, diff, form_values, parse_form, to_form
 
 
+def _version_of(policy_row) -> int:
+    return policy_row.version if policy_row is not None else 0
+
+
 def _render(values: dict, errors: dict, problems: list[str], rows=None, status: int = 200,
-            preview_error: str | None = None):
+            preview_error: str | None = None, base_version: int | None = None):
+    active = active_policy()
+    if base_version is None:  # the version the editor started from, kept through previews
+        base_version = request.form.get("base_version", type=int)
     return render_template(
         "staff/policy.html", values=values, errors=errors, problems=problems, rows=rows,
         preview_error=preview_error, bands=BANDS, channels=CHANNELS, tones=TONES,
-        tone_keys=TONE_KEYS, active=active_policy(), days=whatif.DAYS,
+        tone_keys=TONE_KEYS, active=active, days=whatif.DAYS,
+        base_version=_version_of(active) if base_version is None else base_version,
         preview_available=whatif.available()), status
 
 
@@ -47,6 +55,15 @@ def policy():
     if errors or problems:
         return _render(values, errors, problems, status=400)
     if request.form.get("action") == "save":
+        base, now_active = request.form.get("base_version", type=int), active_policy()
+        if base is not None and base != _version_of(now_active):
+            # Someone saved another version after this form was opened: saving now would
+            # silently undo their change.
+            return _render(values, {}, [_(
+                "Someone else saved version %(v)d of the policy while you were editing. "
+                "Review the active settings and the preview, then save again.",
+                v=_version_of(now_active))], status=409,
+                base_version=_version_of(now_active))
         note = (request.form.get("note") or "").strip()[:255] or None
         if draft == current:
             flash(_("Nothing changed: the active policy already has these settings."), "info")

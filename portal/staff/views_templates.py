@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from alerts.copy import LOCALES, PLACEHOLDERS, default_copy
 from alerts.settings import CHANNELS, TONES
-from alerts.templates import preview_template, validate_template
+from alerts.templates import preview_template, render_text, validate_template
 from portal.audit import record
 from portal.auth import current_staff
 from portal.extensions import db
@@ -40,13 +40,29 @@ def templates():
                            locales=LOCALES, custom=custom)
 
 
-def _problems(subject: str, body: str) -> list[str]:
+def _problems(subject: str, body: str, tone: str, channel: str, locale: str) -> list[str]:
     problems = validate_template(subject, body)
+    if not problems:
+        problems = _render_problems(subject, body, tone, channel, locale)
     if len(subject) > MAX_SUBJECT:
         problems.append(_("The subject is too long (at most %(n)d characters).", n=MAX_SUBJECT))
     if len(body) > MAX_BODY:
         problems.append(_("The body is too long (at most %(n)d characters).", n=MAX_BODY))
     return problems
+
+
+def _render_problems(subject: str, body: str, tone: str, channel: str,
+                     locale: str) -> list[str]:
+    """Errors that only show when rendering (`{{ name.x }}`, `{{ 1/0 }}`, blocked attributes):
+    render for the sample debtor and with every placeholder empty (a debtor without a name),
+    so a template the dispatcher could not render is never saved."""
+    try:
+        preview_template(tone, channel, locale, subject, body)
+        render_text(subject, body, {})
+    except Exception as exc:  # noqa: BLE001 - anything a staff template raises is its error
+        return [_("The template cannot be rendered: %(error)s", error=str(exc) or
+                  type(exc).__name__)]
+    return []
 
 
 @bp.route("/templates/<tone>/<channel>/<locale>", methods=["GET", "POST"])
@@ -67,7 +83,7 @@ def template_edit(tone: str, channel: str, locale: str):
             db.session.commit()
         flash(_("The shipped copy is in use again."), "success")
         return redirect(url_for("staff.template_edit", tone=tone, channel=channel, locale=locale))
-    problems = _problems(subject, body)
+    problems = _problems(subject, body, tone, channel, locale)
     if request.method == "POST" and action == "save" and not problems:
         _save(row, tone, channel, locale, subject, body)
         flash(_("Template saved; the next reminders use it."), "success")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -10,7 +10,7 @@ from portal.auth import current_staff
 from portal.extensions import db
 from portal.models import StaffUser
 from portal.staff import accounts, bp
-from portal.staff.access import ROLES, role_required
+from portal.staff.access import ROLES, STAMP_KEY, password_stamp, role_required
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -50,6 +50,8 @@ def user_update(staff_id: int):
             accounts.update_staff(staff, actor, is_active=action == "activate")
         elif action == "password":
             accounts.reset_password(staff, actor, request.form.get("password", ""))
+            if staff.id == actor.id:  # other sessions end; this one stays signed in
+                session[STAMP_KEY] = password_stamp(staff)
         elif action == "totp_off":
             accounts.disable_totp(staff, actor.id)
         else:

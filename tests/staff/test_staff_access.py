@@ -214,3 +214,57 @@ def test_console_is_english_whatever_the_browser_asks(staff_client):
     client, _ = staff_client("agent")
     page = client.get("/staff/debtors", headers={"Accept-Language": "es"})
     assert "Search by name" in page.get_data(as_text=True)
+
+
+def test_wrong_two_factor_codes_lock_the_account(app, make_staff):
+    # Each wrong code counts like a wrong password: after five the account is locked, so the
+    # six digits cannot be guessed by keeping the password step open; even the right code is
+    # refused during the lock.
+    from portal.extensions import db
+
+    staff = make_staff("analyst")
+    secret = pyotp.random_base32()
+    staff.totp_secret = secret
+    db.session.commit()
+    client = app.test_client()
+    assert login(client, staff.email).headers["Location"].startswith("/staff/login/totp")
+    for _ in range(accounts.MAX_FAILURES - 1):
+        assert post_form(client, "/staff/login/totp", {"code": "000000"},
+                         token_from="/staff/login/totp").status_code == 401
+    locked = post_form(client, "/staff/login/totp", {"code": "000000"},
+                       token_from="/staff/login/totp")
+    assert locked.status_code == 401 and "locked" in locked.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(StaffUser, staff.id).locked_until is not None
+    again = app.test_client()
+    assert "locked" in login(again, staff.email).get_data(as_text=True)
+    with app.test_request_context():
+        assert not accounts.use_totp_code(db.session.get(StaffUser, staff.id),
+                                          pyotp.TOTP(secret).now())
+
+
+def test_turning_two_factor_off_or_replacing_it_needs_a_current_code(app, make_staff):
+    # Someone holding only a signed-in session (a borrowed laptop, a stolen cookie) must not
+    # be able to remove or swap the second factor.
+    from portal.extensions import db
+
+    staff = make_staff("agent")
+    secret = pyotp.random_base32()
+    client = app.test_client()
+    assert login(client, staff.email).status_code == 302  # signed in before enrolling
+    staff = db.session.get(StaffUser, staff.id)
+    staff.totp_secret = secret
+    db.session.commit()
+    url = "/staff/account/two-factor"
+    assert post_form(client, url, {"action": "disable"}).status_code == 400
+    assert post_form(client, url, {"action": "disable", "code": "000000"}).status_code == 400
+    other = pyotp.random_base32()
+    with client.session_transaction() as session:
+        session["staff_totp_secret"] = other
+    assert post_form(client, url, {"code": pyotp.TOTP(other).now()}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(StaffUser, staff.id).totp_secret == secret
+    done = post_form(client, url, {"action": "disable", "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(StaffUser, staff.id).totp_secret is None

@@ -70,6 +70,25 @@ def test_password_reset_unlocks(app, staff_client, make_staff):
     assert login(app.test_client(), agent.email, "a brand new passphrase").status_code == 302
 
 
+def test_a_password_reset_ends_the_old_sessions(app, staff_client):
+    # The usual reason for a reset is a leaked password: whoever signed in with it must be
+    # signed out. The admin who resets their own password stays signed in.
+    client, admin = staff_client("admin")
+    agent, agent_staff = staff_client("agent")
+    assert agent.get("/staff/debtors").status_code == 200
+    assert post_users(client, f"/staff/users/{agent_staff.id}", action="password",
+                      password="a brand new passphrase").status_code == 302
+    response = agent.get("/staff/debtors")
+    assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
+    assert agent.get("/staff/debtors").status_code == 302  # signed out for good
+    assert post_users(client, f"/staff/users/{admin.id}", action="password",
+                      password="another new passphrase").status_code == 302
+    assert client.get("/staff/users").status_code == 200
+    fresh = app.test_client()
+    assert login(fresh, agent_staff.email, "a brand new passphrase").status_code == 302
+    assert fresh.get("/staff/debtors").status_code == 200
+
+
 def test_audit_log_filters_and_csv(staff_client):
     client, analyst = staff_client("analyst")
     record("staff", analyst.id, "policy.save", target_type="alert_policy", target_id=1,

@@ -202,3 +202,57 @@ def test_agent_records_and_cancels_a_promise_from_a_call(staff_client):
     client.post(f"/staff/promises/{promise.id}/cancel", data={"csrf_token": token})
     db.session.expire_all()
     assert db.session.get(PromiseToPay, promise.id).status == "cancelled"
+
+
+def test_a_dispute_resolved_meanwhile_is_not_resolved_twice(app, make_staff, smtp_server):
+    # Another agent resolved it after this one loaded it (two tabs, two agents at once): the
+    # stale resolution must not change the invoice again nor email the debtor twice.
+    from sqlalchemy import update
+
+    from portal.staff.disputes import ResolutionError, resolve_dispute
+
+    staff = make_staff("agent")
+    dispute = _dispute()
+    stale = db.session.get(Dispute, dispute.id)
+    assert stale.status == "open"
+    with db.engine.begin() as other:
+        other.execute(update(Dispute.__table__).where(Dispute.__table__.c.id == dispute.id)
+                      .values(status="rejected", resolution_action="reject",
+                              resolution_note="no"))
+    with app.test_request_context(), pytest.raises(ResolutionError, match="already"):
+        resolve_dispute(stale, staff, "cancel")
+    db.session.rollback()
+    db.session.expire_all()
+    dispute = db.session.get(Dispute, dispute.id)
+    assert (dispute.status, dispute.resolution_action) == ("rejected", "reject")
+    assert dispute.invoice.status == "open"
+    assert smtp_server.messages == []
+
+
+def test_adjusting_a_part_paid_invoice_tells_the_new_amount(staff_client, smtp_server):
+    # 30,000 already paid; corrected from 100,000 to 80,000: the email names the corrected
+    # amount (80,000), not what is left to pay (50,000).
+    client, _ = staff_client("agent")
+    dispute = _dispute(paid=30_000_00)
+    response = resolve(client, dispute.id, action="adjust", amount="80000.00")
+    assert response.status_code == 302
+    body = smtp_server.messages[-1].get_body().get_content()
+    assert "80.000,00" in body and "50.000,00" not in body
+
+
+def test_invoice_stays_disputed_while_another_dispute_is_open(staff_client, smtp_server):
+    client, _ = staff_client("agent")
+    first = _dispute()
+    second = Dispute(debtor_id=first.debtor_id, invoice_id=first.invoice_id,
+                     reason="not_received", message="Tampoco la recibí", status="open")
+    db.session.add(second)
+    db.session.commit()
+    second_id = second.id
+    assert resolve(client, first.id, action="reject", note="El monto es correcto").status_code \
+        == 302
+    db.session.expire_all()
+    assert db.session.get(Dispute, first.id).invoice.disputed  # reminders stay paused
+    assert resolve(client, second_id, action="reject", note="Entregada el 3/11").status_code \
+        == 302
+    db.session.expire_all()
+    assert not db.session.get(Dispute, first.id).invoice.disputed

@@ -222,3 +222,11 @@ def test_dashboard_refuses_a_bad_date(staff_client):
     response = client.get("/staff/dashboard?as_of=soon")
     assert response.status_code == 400
     assert "could not be read" in response.get_data(as_text=True)
+
+
+def test_dashboard_refuses_dates_at_the_ends_of_the_calendar(staff_client):
+    # Weeks and windows around these dates fall outside what dates can hold: 400, not 500.
+    client, _ = staff_client("analyst")
+    for day in ("0001-01-01", "9999-12-31"):
+        assert client.get(f"/staff/dashboard?as_of={day}").status_code == 400, day
+        assert client.get(f"/staff/dashboard/dso.csv?as_of={day}").status_code == 400

@@ -141,3 +141,24 @@ def test_diff_of_nested_settings():
     old = {"a": {"b": 1, "c": [1]}, "d": 5}
     new = {"a": {"b": 2, "c": [1]}, "e": True}
     assert diff(old, new) == [("a.b", 1, 2), ("d", 5, None), ("e", None, True)]
+
+
+def test_saving_over_a_version_saved_meanwhile_is_refused(staff_client):
+    # Two analysts open the editor on the same version; the second save must not silently
+    # undo the first one's change.
+    client, _ = staff_client("analyst")
+    page = client.get("/staff/policy").get_data(as_text=True)
+    assert 'name="base_version" value="0"' in page
+    first = post_policy(client, "save", policy_form(cut_high="0.6", base_version="0"))
+    assert first.status_code == 302
+    stale = post_policy(client, "save", policy_form(cut_medium="0.2", base_version="0"))
+    assert stale.status_code == 409
+    assert "Someone else saved version 1" in stale.get_data(as_text=True)
+    assert 'name="base_version" value="1"' in stale.get_data(as_text=True)
+    assert db.session.scalar(select(AlertPolicy).order_by(AlertPolicy.version.desc())
+                             ).version == 1
+    assert active_settings()["band_cutoffs"]["high"] == 0.6
+    again = post_policy(client, "save", policy_form(cut_high="0.6", cut_medium="0.2",
+                                                    base_version="1"))
+    assert again.status_code == 302
+    assert active_settings()["band_cutoffs"] == {"medium": 0.2, "high": 0.6}

@@ -70,3 +70,19 @@ def test_unknown_keys_are_not_found(staff_client):
     client, _ = staff_client("analyst")
     assert client.get("/staff/templates/angry/email/es").status_code == 404
     assert client.get("/staff/templates/gentle/fax/es").status_code == 404
+
+
+def test_a_template_that_fails_when_rendered_cannot_be_saved(staff_client):
+    # These parse, but the dispatcher could not render them: a missing attribute, an
+    # attribute the sandbox blocks, arithmetic errors, and indexing a name that may be empty.
+    client, _ = staff_client("analyst")
+    for body in ("Hola {{ name.nope }}", "{{ name.__class__ }}", "{{ 1 / 0 }}",
+                 "Hola {{ name[0] }}"):
+        response = post(client, {"subject": "Hi", "body": body, "action": "save"})
+        assert response.status_code == 400, body
+        assert "cannot be rendered" in response.get_data(as_text=True), body
+        fragment = post(client, {"subject": "Hi", "body": body, "action": "preview"},
+                        headers={"X-Requested-With": "fetch"})
+        assert fragment.status_code == 200
+        assert "cannot be rendered" in fragment.get_data(as_text=True), body
+    assert db.session.scalar(select(MessageTemplate)) is None
