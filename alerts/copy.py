@@ -148,9 +148,60 @@ _EN = {
 
 DEFAULT_COPY = {"es": _ES, "pt_BR": _PT, "en": _EN}
 
+# Plan instalment reminders (`{{ invoice }}` is the instalment's number, such as "#2"): the
+# debtor already agreed a plan, so these say "instalment", never "invoice", and stay neutral.
+INSTALLMENT_COPY = {
+    "es": {
+        "subject": "Recordatorio: cuota {{ invoice }} de tu plan de pagos",
+        "email": (
+            "Hola, {{ name }}:\n\n"
+            "Te recordamos que la cuota {{ invoice }} de tu plan de pagos, por {{ amount }}, "
+            "{{ when }}. Si ya la pagaste, ¡gracias! No tienes que hacer nada más.\n\n"
+            "Consulta tu plan y paga aquí: {{ link }}\n\n"
+            "Un saludo,\n{{ company }}"
+        ),
+        "short": "{{ company }}: Hola, {{ name }}. La cuota {{ invoice }} de tu plan de pagos "
+                 "por {{ amount }} {{ when }}. Detalle y pago: {{ link }} No recibir más: "
+                 "{{ unsubscribe }}",
+    },
+    "pt_BR": {
+        "subject": "Lembrete: parcela {{ invoice }} do seu parcelamento",
+        "email": (
+            "Olá, {{ name }}!\n\n"
+            "Lembramos que a parcela {{ invoice }} do seu parcelamento, de {{ amount }}, "
+            "{{ when }}. Se você já pagou, obrigado! Não precisa fazer mais nada.\n\n"
+            "Consulte o seu parcelamento e pague aqui: {{ link }}\n\n"
+            "Um abraço,\n{{ company }}"
+        ),
+        "short": "{{ company }}: Olá, {{ name }}. A parcela {{ invoice }} do seu parcelamento, "
+                 "de {{ amount }}, {{ when }}. Detalhes e pagamento: {{ link }} Não receber "
+                 "mais: {{ unsubscribe }}",
+    },
+    "en": {
+        "subject": "Reminder: instalment {{ invoice }} of your payment plan",
+        "email": (
+            "Hello {{ name }},\n\n"
+            "This is a reminder that instalment {{ invoice }} of your payment plan, for "
+            "{{ amount }}, {{ when }}. If you have already paid, thank you! There is nothing "
+            "else to do.\n\n"
+            "See your plan and pay here: {{ link }}\n\n"
+            "Kind regards,\n{{ company }}"
+        ),
+        "short": "{{ company }}: Hi {{ name }}, instalment {{ invoice }} of your payment plan "
+                 "for {{ amount }} {{ when }}. Details and payment: {{ link }} "
+                 "Stop messages: {{ unsubscribe }}",
+    },
+}
 
-def default_copy(tone: str, channel: str, locale: str) -> tuple[str, str]:
-    """(subject, body) shipped for this tone, channel and locale (falls back to Spanish)."""
+
+def default_copy(tone: str, channel: str, locale: str,
+                 kind: str | None = None) -> tuple[str, str]:
+    """(subject, body) shipped for this tone, channel and locale (falls back to Spanish);
+    plan instalment reminders (`kind` "installment") have their own wording."""
+    if kind == "installment":
+        texts = INSTALLMENT_COPY.get(locale, INSTALLMENT_COPY["es"])
+        body = texts["email"] if channel == "email" else texts["short"]
+        return texts["subject"], body
     texts = DEFAULT_COPY.get(locale, _ES).get(tone) or DEFAULT_COPY.get(locale, _ES)["neutral"]
     body = texts["email"] if channel == "email" else texts["short"]
     return texts["subject"], body

@@ -6,6 +6,7 @@ out; such a message is cancelled with the reason instead of being sent.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime
 
@@ -28,6 +29,9 @@ from portal.models import (
     PushSubscription,
     utcnow,
 )
+
+log = logging.getLogger("saldo.alerts")
+RENDER_FAILED = "render_failed"
 
 
 def installment_id(message: Message) -> int | None:
@@ -159,7 +163,13 @@ def prepare(ids: list[int], now: datetime) -> list[tuple]:
     links = issue_links([(m, d) for m, d, _ in sendable])
     with overrides_loaded():
         for message, debtor, today in sendable:
-            out.append((message.id, message.attempts,
-                        render(message, debtor, today, links[message.id], facts), None))
+            try:
+                outgoing = render(message, debtor, today, links[message.id], facts)
+            except Exception as exc:  # a broken staff template must not stop the outbox
+                log.exception("message %s could not be rendered", message.id)
+                out.append((message.id, message.attempts, None,
+                            f"{RENDER_FAILED}: {type(exc).__name__}: {exc}"[:500]))
+                continue
+            out.append((message.id, message.attempts, outgoing, None))
     db.session.commit()  # the personal links exist before any message that names them
     return out

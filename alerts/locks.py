@@ -58,11 +58,14 @@ class SchedulerLease:
                                    .where(SchedulerLock.name == LOCK_NAME))
         return holder == self.holder
 
-    def beat(self) -> None:
-        db.session.execute(update(SchedulerLock).where(
+    def beat(self) -> bool:
+        """Refresh the heartbeat; False when this process no longer holds the lock (its
+        heartbeat went stale and another scheduler took over)."""
+        result = db.session.execute(update(SchedulerLock).where(
             SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == self.holder)
             .values(heartbeat_at=utcnow()))
         db.session.commit()
+        return bool(result.rowcount)
 
     def release(self) -> None:
         db.session.execute(delete(SchedulerLock).where(

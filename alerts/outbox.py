@@ -33,7 +33,7 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select, text, update
 
 from alerts.channels import ChannelError, channel_for
-from alerts.delivery import prepare
+from alerts.delivery import RENDER_FAILED, prepare
 from portal.extensions import db
 from portal.models import Message, PushSubscription
 
@@ -46,21 +46,34 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(4 ** max(attempts - 1, 0), 360))
 
 
-def expire_missed(now: datetime) -> int:
-    """Cancel pending messages whose sending window closed (never send a reminder late)."""
+def expire_missed(now: datetime, lease_seconds: int | None = None) -> int:
+    """Cancel pending messages whose sending window closed (never send a reminder late).
+
+    A stale claim (its dispatcher died mid-send) is treated the same way once its lease has
+    expired: when the window closed meanwhile it is cancelled rather than sent during quiet
+    hours.
+    """
+    closed = (Message.not_after.is_not(None)) & (Message.not_after <= now)
     result = db.session.execute(
-        update(Message).where(Message.status == "pending", Message.not_after.is_not(None),
-                              Message.not_after <= now)
+        update(Message).where(Message.status == "pending", closed)
         .values(status="cancelled", last_error="window_closed"))
+    cancelled = result.rowcount or 0
+    if lease_seconds is not None:
+        stale = (Message.status == "sending") & \
+            (Message.claimed_at < now - timedelta(seconds=lease_seconds))
+        cancelled += db.session.execute(
+            update(Message).where(stale, closed)
+            .values(status="cancelled", last_error="window_closed")).rowcount or 0
     db.session.commit()
-    return result.rowcount or 0
+    return cancelled
 
 
 def claim(now: datetime, batch: int, lease_seconds: int) -> list[int]:
     """Atomically mark up to `batch` due rows as 'sending' (and take over stale ones)."""
     stale = now - timedelta(seconds=lease_seconds)
-    due = ((Message.status == "pending") & (Message.send_at <= now)) | \
-        ((Message.status == "sending") & (Message.claimed_at < stale))
+    open_window = Message.not_after.is_(None) | (Message.not_after > now)
+    due = (((Message.status == "pending") & (Message.send_at <= now)) |
+           ((Message.status == "sending") & (Message.claimed_at < stale))) & open_window
     # A materialised CTE: PostgreSQL must not re-run the LIMIT … SKIP LOCKED pick per row.
     chosen = (select(Message.id).where(due).order_by(Message.send_at, Message.id).limit(batch)
               .with_for_update(skip_locked=True).cte("picked")
@@ -168,7 +181,10 @@ class Pipeline:
 
     def add(self, prepared) -> None:
         for message_id, attempts, outgoing, cancel in prepared:
-            if cancel:
+            if cancel and cancel.startswith(RENDER_FAILED):
+                _finish(message_id, status="failed", last_error=cancel)
+                self.counts["failed"] += 1
+            elif cancel:
                 _finish(message_id, status="cancelled", last_error=cancel)
                 self.counts["cancelled"] += 1
             else:
@@ -205,7 +221,7 @@ def dispatch(now: datetime | None = None, batch: int = 50, limit: int | None = N
     lease = int(config.get("ALERTS_LEASE_SECONDS", 300))
     workers = workers or int(config.get("ALERTS_SEND_WORKERS", 8))
     senders = Senders(channels)
-    counts = {"sent": 0, "retry": 0, "failed": 0, "cancelled": expire_missed(now)}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "cancelled": expire_missed(now, lease)}
     claimed, exhausted = 0, False
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:

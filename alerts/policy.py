@@ -183,8 +183,9 @@ def decide(snapshot: Snapshot, settings: dict) -> Decisions:
     per_debtor: dict[int, list[Decision]] = defaultdict(list)
     items = candidates(snapshot, settings)
     keys = {item.dedupe_key for item in items}
+    contacts = snapshot.contacts
     snapshot = Snapshot(snapshot.today, snapshot.now, snapshot.invoices, snapshot.installments,
-                        snapshot.debtors, _History(snapshot.contacts, keys))
+                        snapshot.debtors, _History(contacts, keys))
     for item in items:
         if not item.skipped:
             debtor = snapshot.debtors[item.debtor_id]
@@ -194,11 +195,18 @@ def decide(snapshot: Snapshot, settings: dict) -> Decisions:
         (result.skipped if item.skipped else per_debtor[item.debtor_id]).append(item)
     for debtor_id, items in per_debtor.items():
         debtor = snapshot.debtors[debtor_id]
-        history = snapshot.contacts.get(debtor_id, [])
+        # Only the decisions competing for room now are left out of the history: a message
+        # already out for an item that is skipped now (say its invoice was paid since) still
+        # counts, and items already contacted keep their slot before new ones.
+        everything = contacts.get(debtor_id, ())
+        done = {c.key for c in everything}
+        competing = {item.dedupe_key for item in items}
+        history = [c for c in everything if c.key not in competing]
         tz = zone(debtor.timezone)
         room = min(profile.per_day - contacts_today(history, snapshot.today, tz),
                    profile.per_week - contacts_in_week(history, snapshot.today, tz))
-        items.sort(key=lambda d: (abs(d.offset), d.offset > 0, d.dedupe_key))
+        items.sort(key=lambda d: (d.dedupe_key not in done, abs(d.offset), d.offset > 0,
+                                  d.dedupe_key))
         for index, item in enumerate(items):
             if index < room:
                 result.planned.append(item)

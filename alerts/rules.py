@@ -39,14 +39,16 @@ def contacts_in_week(history: list[Contact], today: date, tz: tzinfo) -> int:
 
 def _escalate(debtor: DebtorFact, history: list[Contact], settings: dict,
               now: datetime) -> str | None:
-    """WhatsApp or SMS when the last message was an email left unopened for N days."""
-    if not history:
-        return None
-    last = max(history, key=lambda c: c.at)
+    """WhatsApp or SMS when an email was left unopened for N days and no email was opened
+    since (so once escalated, reminders stay off email until the debtor reads one)."""
     days = int(settings.get("escalate_unopened_days") or 0)
-    if days <= 0 or last.channel != "email" or last.opened:
+    emails = [c for c in history if c.channel == "email"]
+    if days <= 0 or not emails:
         return None
-    if now - last.at < timedelta(days=days):
+    last_read = max((c.at for c in emails if c.opened), default=None)
+    ignored = [c for c in emails if not c.opened and now - c.at >= timedelta(days=days)
+               and (last_read is None or c.at > last_read)]
+    if not ignored:
         return None
     return next((c for c in ESCALATION_CHANNELS if c in debtor.channels), None)
 

@@ -87,16 +87,25 @@ def build_scheduler(app, lease: SchedulerLease):
             scheduler.add_job(run_job, "date", args=(app, job), id=f"{job.id}_at_start",
                               name=job.target, replace_existing=True,
                               run_date=datetime.now(UTC), misfire_grace_time=600)
-    scheduler.add_job(heartbeat, "interval", seconds=30, args=(app, lease), id="heartbeat",
+    scheduler.add_job(heartbeat, "interval", seconds=30, args=(app, lease, scheduler),
+                      id="heartbeat",
                       replace_existing=True, misfire_grace_time=30, coalesce=True,
                       max_instances=1)
     return scheduler
 
 
-def heartbeat(app, lease: SchedulerLease) -> None:
+def heartbeat(app, lease: SchedulerLease, scheduler=None) -> bool:
+    """Refresh the lock's heartbeat. A scheduler that lost the lock (another one took it
+    over after a long pause) stops instead of running every job a second time."""
     with app.app_context():
-        lease.beat()
+        held = lease.beat()
+    if not held:
+        log.error("scheduler lock lost (holder=%s); stopping", lease.holder)
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        return False
     log.info("scheduler heartbeat: holder=%s", lease.holder)
+    return True
 
 
 @click.command("scheduler")

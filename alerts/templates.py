@@ -73,8 +73,14 @@ def overrides_loaded():
         _OVERRIDES.reset(token)
 
 
-def template_source(tone: str, channel: str, locale: str) -> tuple[str, str]:
-    """(subject, body): the staff override for this key if any, else the shipped copy."""
+def template_source(tone: str, channel: str, locale: str,
+                    kind: str | None = None) -> tuple[str, str]:
+    """(subject, body): the staff override for this key if any, else the shipped copy.
+
+    Overrides are per tone × channel × locale and written for invoices, so plan instalment
+    reminders (`kind` "installment") always use their own shipped wording."""
+    if kind == "installment":
+        return default_copy(tone, channel, locale, kind)
     loaded = _OVERRIDES.get()
     if loaded is not None:
         found = loaded.get((tone, channel, locale))
@@ -163,14 +169,28 @@ def render_parts(tone: str, channel: str, debtor, due_on: date, amount_minor: in
                  extra: dict | None = None) -> tuple[str, str, str]:
     """(subject, text, html) for one message, rendered in the debtor's locale."""
     locale = ui_locale(debtor.locale)
-    subject, body = template_source(tone, channel, locale)
+    subject, body = template_source(tone, channel, locale, kind)
     with force_locale(locale):
         context = build_context(debtor, due_on, amount_minor, currency, reference, today, kind,
                                 extra)
         context["lang"] = locale.replace("_", "-")
         subject_text, text = render_text(subject, body, context)
         html = render_html(text, context) if channel == "email" else ""
+        text = with_unsubscribe(text, channel, context.get("unsubscribe") or "")
     return subject_text, text, html
+
+
+def with_unsubscribe(text: str, channel: str, url: str) -> str:
+    """Every message carries its opt-out link: the email's text part gets the footer the HTML
+    part has, and a (staff-edited) short text that dropped `{{ unsubscribe }}` gets it back
+    (call inside force_locale)."""
+    if not url or url in text:
+        return text
+    stop = gettext("Stop these reminders")
+    if channel == "email":
+        notice = gettext("You receive this reminder because you have an account with us.")
+        return f"{text}\n\n--\n{notice}\n{stop}: {url}"
+    return f"{text} {stop}: {url}"
 
 
 def _key(message_or_key) -> tuple[str, str, str, int | None]:
@@ -245,4 +265,5 @@ def preview_template(tone: str, channel: str, locale: str, subject: str | None =
         context["lang"] = locale.replace("_", "-")
         subject_text, text = render_text(subject, body, context)
         html = render_html(text, context) if channel == "email" else ""
+        text = with_unsubscribe(text, channel, context["unsubscribe"])
     return {"subject": subject_text, "text": text, "html": html, "problems": []}

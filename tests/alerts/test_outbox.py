@@ -134,3 +134,50 @@ def test_cli_dispatch(app, runner, smtp_server):
     result = runner.invoke(args=["alerts", "dispatch"])
     assert result.exit_code == 0 and "sent=1" in result.output
     assert len(smtp_server.messages) == 1
+
+
+def test_a_stale_claim_whose_window_closed_is_not_resent_at_night(app):
+    """A dispatcher died mid-send at 19:59; when its lease expires the debtor's sending
+    window has closed, so the row is cancelled instead of being sent during quiet hours."""
+    debtor = make_debtor()
+    now = datetime.now(UTC)
+    message = queue(debtor, make_invoice(debtor), status="sending", attempts=1,
+                    claimed_at=now - timedelta(minutes=10), send_at=now - timedelta(minutes=11),
+                    not_after=now - timedelta(minutes=5))
+    db.session.commit()
+    fake = FakeChannel()
+    counts = dispatch(now=now, channels={"email": fake})
+    assert fake.sent == [] and counts["sent"] == 0
+    row = db.session.get(Message, message.id)
+    assert row.status == "cancelled" and row.last_error == "window_closed"
+
+
+
+def test_claim_never_takes_a_row_whose_window_closed(app):
+    debtor = make_debtor()
+    now = datetime.now(UTC)
+    queue(debtor, make_invoice(debtor), key="late", not_after=now - timedelta(minutes=1))
+    queue(debtor, make_invoice(debtor), key="stale", status="sending", attempts=1,
+          claimed_at=now - timedelta(hours=1), not_after=now - timedelta(minutes=1))
+    db.session.commit()
+    assert claim(now, 10, 300) == []
+
+
+def test_a_template_that_fails_to_render_fails_its_message_not_the_outbox(app):
+    """An override that breaks at render time (saved before the console checked renders, or
+    failing only on some debtor's data) fails its own messages; the others still go out."""
+    from portal.models import MessageTemplate
+
+    db.session.add(MessageTemplate(tone="firm", channel="email", locale="es", subject="Aviso",
+                                   body="Hola {{ name.nope.x }} {{ link }}"))
+    broken_debtor, fine_debtor = make_debtor(), make_debtor()
+    broken = queue(broken_debtor, make_invoice(broken_debtor), tone="firm")
+    fine = queue(fine_debtor, make_invoice(fine_debtor))
+    db.session.commit()
+    fake = FakeChannel()
+    counts = dispatch(channels={"email": fake})
+    assert counts["sent"] == 1 and counts["failed"] == 1
+    assert [m.message_id for m in fake.sent] == [fine.id]
+    row = db.session.get(Message, broken.id)
+    assert row.status == "failed" and row.last_error.startswith("render_failed")
+    assert db.session.get(Message, fine.id).status == "sent"

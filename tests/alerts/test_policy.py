@@ -239,3 +239,45 @@ def test_dedupe_keys_name_debtor_invoice_rule_and_date():
     item = only(decide(snapshot([invoice(7, due_in=2)]), settings()))
     assert item.dedupe_key == "1:7:pre_2:2026-11-24"
     assert NOW < item.not_after
+
+
+def test_replanning_after_a_payment_never_sends_a_second_message_the_same_day():
+    """Invoice 1's reminder went out this morning (invoice 2's was capped); the debtor then
+    paid invoice 1. The hourly re-plan must still count the message already sent today."""
+    two = [invoice(1, due_in=2), invoice(2, due_in=7)]
+    first = decide(snapshot(two), settings())
+    [sent] = first.planned
+    assert sent.invoice_id == 1 and [s.reason for s in first.skipped] == ["cap"]
+    history = {1: [type(contact(0))(sent.send_at, "email", False, sent.dedupe_key)]}
+    paid = [invoice(1, due_in=2, status="paid", balance_minor=0), invoice(2, due_in=7)]
+    again = decide(snapshot(paid, contacts=history), settings())
+    assert again.planned == []
+    assert sorted(s.reason for s in again.skipped) == ["cap", "paid"]
+
+
+def test_replanning_keeps_the_message_already_sent_when_a_new_invoice_appears():
+    """A message went out today for invoice 1; an invoice due today is imported later.
+    Re-planning keeps today's single slot on the message already sent."""
+    sent = only(decide(snapshot([invoice(1, due_in=2)]), settings()))
+    history = {1: [type(contact(0))(sent.send_at, "email", False, sent.dedupe_key)]}
+    both = [invoice(1, due_in=2), invoice(2, due_in=0)]
+    again = decide(snapshot(both, contacts=history), settings())
+    assert [p.dedupe_key for p in again.planned] == [sent.dedupe_key]
+    assert [(s.invoice_id, s.reason) for s in again.skipped] == [(2, "cap")]
+
+
+def test_escalation_sticks_until_an_email_is_opened():
+    """pre_7 went by email and was never opened, so pre_2 went by WhatsApp; the reminder on
+    the due date must not fall back to the email the debtor does not read."""
+    d = debtor(channels=frozenset({"email", "sms", "whatsapp"}))
+    history = {1: [contact(7, "email"), contact(2, "whatsapp")]}
+    item = only(decide(snapshot([invoice(due_in=0)], [d], history), settings()))
+    assert item.channel == "whatsapp" and item.reason.endswith("escalated")
+    # Two emails, the older one unopened for 3+ days: the next reminder escalates ...
+    two = {1: [contact(7, "email"), contact(2, "email")]}
+    assert only(decide(snapshot([invoice(due_in=0)], [d], two), settings())).channel == \
+        "whatsapp"
+    # ... unless the debtor opened an email since.
+    read = {1: [contact(7, "email"), contact(2, "email", opened=True)]}
+    assert only(decide(snapshot([invoice(due_in=0)], [d], read), settings())).channel == \
+        "email"

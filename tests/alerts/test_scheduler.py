@@ -100,3 +100,29 @@ def test_run_one_job_from_the_command_line(app, runner, smtp_server):
 def test_every_job_names_a_module_and_function(job):
     module, function = job.target.split(":")
     assert module and function.isidentifier()
+
+
+def test_a_scheduler_that_lost_its_lock_stops(app, caplog):
+    """Its heartbeat went stale and a second scheduler took the lock over: the first one
+    must stop rather than run every job twice."""
+    first = SchedulerLease("first")
+    try:
+        assert first.acquire()
+
+        class Running:
+            running, stopped = True, False
+
+            def shutdown(self, wait=True):
+                self.stopped = True
+
+        alive = Running()
+        assert scheduler_module.heartbeat(app, first, alive) is True and not alive.stopped
+        first.release()  # as if a second scheduler took the lock over
+        second = SchedulerLease("second")
+        assert second.acquire()
+        with caplog.at_level(logging.ERROR, logger="saldo.scheduler"):
+            assert scheduler_module.heartbeat(app, first, alive) is False
+        assert alive.stopped and "lock lost" in caplog.text
+        second.release()
+    finally:
+        first.release()

@@ -68,8 +68,24 @@ def test_staff_override_is_used_and_sandboxed(app):
     debtor = make_debtor(name="Luis Díaz", locale="es_CO")
     invoice = make_invoice(debtor)
     _, text, _ = render_message("neutral:sms", debtor, invoice, {"link": "https://x/l/1",
-                                                                "unsubscribe": "u"})
-    assert text == "Hola Luis: $\u00a0150.000,00 https://x/l/1"
+                                                                "unsubscribe": "https://x/u/1"})
+    # The override dropped {{ unsubscribe }}: the opt-out link is added back, never lost.
+    assert text == ("Hola Luis: $\u00a0150.000,00 https://x/l/1 "
+                    "No recibir más recordatorios: https://x/u/1")
+
+
+@pytest.mark.parametrize("locale, stop", [("es_CO", "No recibir más recordatorios"),
+                                          ("pt_BR", "Não receber mais lembretes"),
+                                          ("en", "Stop these reminders")])
+def test_every_email_text_part_carries_the_unsubscribe_link(app, locale, stop):
+    debtor = make_debtor(locale=locale)
+    invoice = make_invoice(debtor)
+    _, text, html = render_message("gentle:email", debtor, invoice,
+                                   {"link": "https://x/l/1", "unsubscribe": "https://x/u/9"})
+    assert "https://x/u/9" in html
+    assert text.rstrip().endswith("https://x/u/9")
+    if stop:
+        assert stop in text
 
 
 def test_validate_template_reports_unknown_placeholders_and_syntax_errors():
@@ -84,3 +100,20 @@ def test_validate_template_reports_unknown_placeholders_and_syntax_errors():
 def test_preview_of_a_broken_draft_returns_problems_not_an_exception(app):
     result = preview_template("gentle", "email", "es", "Hola", "{% for %}")
     assert result["problems"] and result["text"] == ""
+
+
+@pytest.mark.parametrize("locale, word, wrong", [("es_CO", "cuota #2", "factura"),
+                                                 ("pt_BR", "parcela #2", "fatura"),
+                                                 ("en", "instalment #2", "invoice")])
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_plan_instalment_reminders_speak_of_the_instalment_not_an_invoice(app, locale, word,
+                                                                          wrong, channel):
+    debtor = make_debtor(locale=locale)
+    subject, text, _ = render_message(
+        ("neutral", channel, "installment"), debtor, None,
+        {"due_on": date(2026, 12, 4), "amount_minor": 50_000_00, "currency": "COP",
+         "reference": "#2", "today": date(2026, 12, 2), "link": "https://x/l/1",
+         "unsubscribe": "https://x/u/1"})
+    assert word in text and wrong not in text.lower()
+    assert "#2" in subject and wrong not in subject.lower()
+    assert "https://x/l/1" in text and "https://x/u/1" in text
