@@ -19,6 +19,7 @@ from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 from sqlalchemy import select
@@ -28,7 +29,28 @@ from payments.money import format_money
 from portal.extensions import db
 from portal.models import MessageTemplate
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+MAX_OPERAND = 10_000  # a template never needs bigger repeats or powers than this
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, plus limits on `*` and `**` so a template cannot exhaust memory or CPU
+    (`{{ 'a' * 10**9 }}`)."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        numbers = [v for v in (left, right) if isinstance(v, int | float)]
+        if operator == "**" and any(abs(v) > 64 for v in numbers):
+            raise SecurityError("exponent too large in a template")
+        sequences = (str, list, tuple)
+        if operator == "*" and (isinstance(left, sequences) or isinstance(right, sequences)):
+            count = right if isinstance(left, sequences) else left
+            if isinstance(count, int) and count > MAX_OPERAND:
+                raise SecurityError("repetition too large in a template")
+        return super().call_binop(context, operator, left, right)
+
+
+_ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False)
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
 

@@ -117,3 +117,15 @@ def test_plan_instalment_reminders_speak_of_the_instalment_not_an_invoice(app, l
     assert word in text and wrong not in text.lower()
     assert "#2" in subject and wrong not in subject.lower()
     assert "https://x/l/1" in text and "https://x/u/1" in text
+
+
+def test_the_template_sandbox_refuses_huge_repeats_and_powers():
+    from jinja2.exceptions import SecurityError
+
+    from alerts.templates import _ENV
+
+    assert _ENV.from_string("{{ '-' * 3 }}{{ 2 ** 3 }}{{ 3 * 4 }}").render() == "---812"
+    for source in ("{{ 'a' * 10 ** 9 }}", "{{ [1] * 100000 }}", "{{ 100000 * 'a' }}",
+                   "{{ 2 ** 100000 }}"):
+        with pytest.raises(SecurityError):
+            _ENV.from_string(source).render()

@@ -77,7 +77,8 @@ def test_a_template_that_fails_when_rendered_cannot_be_saved(staff_client):
     # attribute the sandbox blocks, arithmetic errors, and indexing a name that may be empty.
     client, _ = staff_client("analyst")
     for body in ("Hola {{ name.nope }}", "{{ name.__class__ }}", "{{ 1 / 0 }}",
-                 "Hola {{ name[0] }}"):
+                 "Hola {{ name[0] }}", "{{ 'a' * 10 ** 9 }}", "{{ name * 1000000 }}",
+                 "{{ 2 ** 100000 }}"):
         response = post(client, {"subject": "Hi", "body": body, "action": "save"})
         assert response.status_code == 400, body
         assert "cannot be rendered" in response.get_data(as_text=True), body
