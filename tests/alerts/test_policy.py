@@ -281,3 +281,15 @@ def test_escalation_sticks_until_an_email_is_opened():
     read = {1: [contact(7, "email"), contact(2, "email", opened=True)]}
     assert only(decide(snapshot([invoice(due_in=0)], [d], read), settings())).channel == \
         "email"
+
+
+def test_holidays_come_from_the_debtors_country_and_unknown_countries_have_none():
+    from datetime import date as _date
+
+    from alerts.calendar import is_holiday
+
+    assert is_holiday("CO", _date(2026, 12, 8))  # Inmaculada Concepción
+    assert is_holiday("BR", _date(2026, 11, 15))  # Proclamação da República
+    assert not is_holiday("US", _date(2026, 12, 8))
+    assert not is_holiday("ZZ", _date(2026, 12, 25))  # not a country the package knows
+    assert not is_holiday(None, _date(2026, 12, 25))
