@@ -11,18 +11,15 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 
-from babel.numbers import NumberFormatError, parse_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from payments.balances import open_balances
 from payments.gateway import CardDeclined, gateway
-from payments.money import MoneyError, to_minor
+from payments.money import parse_typed_amount
 from payments.records import apply_failure, apply_success
 from portal.audit import record
 from portal.extensions import db
@@ -62,23 +59,14 @@ def payment_amount(debtor: Debtor, choice: str, *, invoice_ref: str | None = Non
         return balance, currency, None
     if choice != "amount":
         raise PaymentInputError(_l("Choose what you want to pay."))
-    try:
-        amount = to_minor(parse_amount(amount_text or "", debtor.locale or "es"), currency)
-    except (MoneyError, NumberFormatError) as exc:
-        raise PaymentInputError(_l("Enter the amount as a number, like 150000.")) from exc
+    amount = parse_typed_amount(amount_text or "", currency, debtor.locale or "es")
+    if amount is None:
+        raise PaymentInputError(_l("Enter the amount as a number, like 150000."))
     if amount < min(minimum_minor, balance) or amount <= 0:
         raise PaymentInputError(_l("The amount is below the minimum payment."))
     if amount > balance:
         raise PaymentInputError(_l("The amount is more than your balance."))
     return amount, currency, None
-
-
-def parse_amount(text: str, locale: str) -> Decimal:
-    """A typed amount in the debtor's locale ("150.000,50" in es_CO); digits only."""
-    text = text.strip().replace(" ", "").replace("\u00a0", "")
-    if not re.fullmatch(r"[0-9][0-9.,]*", text):
-        raise NumberFormatError(f"not an amount: {text!r}")
-    return parse_decimal(text, locale=locale, strict=True)
 
 
 def ensure_customer(debtor: Debtor) -> str:

@@ -6,9 +6,17 @@ explicitly) and ISO 4217 for the rest, via Babel's currency data.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.core import UnknownLocaleError
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    list_currencies,
+    parse_decimal,
+)
 
 # Stripe charges these in whole units: https://docs.stripe.com/currencies#zero-decimal
 ZERO_DECIMAL = frozenset(
@@ -74,3 +82,26 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
         locale=locale,
         currency_digits=True,
     )
+
+
+def parse_typed_amount(text: str, currency: str, locale: str = "es") -> int | None:
+    """Minor units of an amount a person typed, read the way they write numbers; None if it
+    is not one.
+
+    "150.000" is a hundred and fifty thousand in es-CO and pt-BR (the dot groups thousands),
+    so the locale is tried first; a plain "1500.50" or "1500,50", which no locale groups that
+    way, is read as a decimal amount. Digits and separators only: no signs or exponents.
+    """
+    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"[0-9][0-9.,]*", cleaned):
+        return None
+    try:
+        return to_minor(parse_decimal(cleaned, locale=locale, strict=True), currency)
+    except (NumberFormatError, MoneyError, UnknownLocaleError, ValueError):
+        pass  # not written the locale's way: try the plain reading below
+    if "," in cleaned and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        return to_minor(cleaned, currency)
+    except MoneyError:
+        return None

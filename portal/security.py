@@ -1,6 +1,8 @@
-"""Security headers and database connection settings applied to every app."""
+"""Security headers, safe redirects and database connection settings for every app."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response
 from sqlalchemy import event
@@ -51,3 +53,19 @@ def init_security(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
             )
         return response
+
+
+def safe_next(target: str | None, default: str, prefix: str = "/") -> str:
+    """`target` when it is a same-site path under `prefix`, else `default` (no open
+    redirects: used by the debtor pages and the staff sign-in)."""
+    if not target:
+        return default
+    # Browsers read "\\" as "/" and drop tabs and newlines, so "/\\evil.example" or
+    # "/\t/evil.example" would leave the site: refuse both, and any other control character.
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(prefix) or target.startswith("//"):
+        return default
+    return target
+

@@ -34,3 +34,15 @@ def test_formats_in_the_debtors_locale():
     assert nbsp(format_money(123_450, "BRL", "pt_BR")) == "R$ 1.234,50"
     assert format_money(123_450, "USD", "en_US") == "$1,234.50"
     assert format_money(1_234, "CLP", "es_CL") == "$1.234"
+
+
+def test_typed_amounts_are_read_the_way_the_locale_writes_them():
+    from payments.money import parse_typed_amount
+
+    assert parse_typed_amount("150.000", "COP", "es_CO") == 150_000_00
+    assert parse_typed_amount("1.234,50", "BRL", "pt_BR") == 1_234_50
+    assert parse_typed_amount("150000.50", "COP", "es_CO") == 150_000_50  # plain decimal
+    assert parse_typed_amount("1500,5", "USD", "en_US") == 1_500_50
+    assert parse_typed_amount("1,234.50", "USD", "en_US") == 1_234_50
+    for junk in ("", "-5", "1e5", "abc", "12.345.6", "1.001", "10.005"):
+        assert parse_typed_amount(junk, "USD", "en_US") is None, junk

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, current_app
@@ -34,17 +33,3 @@ def owned_or_404(obj, debtor: Debtor):
     if obj is None or getattr(obj, "debtor_id", None) != debtor.id:
         abort(404)
     return obj
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site relative paths are followed after a form (no open redirects)."""
-    if not target:
-        return default
-    # Browsers read "\\" as "/" and drop tabs and newlines, so "/\\evil.example" or
-    # "/\t/evil.example" would leave the site: refuse both, and any other control character.
-    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target

@@ -31,11 +31,11 @@ from portal.debtor.access import (
 from portal.debtor.format import LANGUAGES, locale_for
 from portal.debtor.forms import ConfirmForm, IdentityForm, RequestLinkForm, ResendForm
 from portal.debtor.messages import identity_prompt
-from portal.debtor.util import safe_next
 from portal.extensions import csrf, db, limiter
 from portal.i18n import LOCALE_COOKIE
 from portal.links import LinkError, open_token
 from portal.models import Message
+from portal.security import safe_next
 
 
 def _token_key() -> str:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
-from babel import UnknownLocaleError
-from babel.numbers import NumberFormatError, parse_decimal
 from flask import abort, redirect, render_template, send_file, url_for
 from sqlalchemy import select
 
-from payments.money import MoneyError, to_major, to_minor
+from payments.money import parse_typed_amount, to_major
 from portal.auth import debtor_required
 from portal.debtor import bp
 from portal.debtor.account import own_invoice
@@ -21,28 +18,6 @@ from portal.debtor.promises import PromiseError, make_promise, promise_bounds
 from portal.debtor.util import debtor_today, me, owned_or_404
 from portal.extensions import db, limiter
 from portal.models import Dispute, Invoice, PromiseToPay
-
-
-def _parse_amount(text: str, currency: str, locale: str = "es") -> int | None:
-    """Minor units of a typed amount, read the way the debtor writes numbers.
-
-    "150.000" is a hundred and fifty thousand in es-CO and pt-BR (the dot groups
-    thousands), so the debtor's locale is tried first; a plain "1500.50" or "1500,50",
-    which no locale groups that way, is read as a decimal amount.
-    """
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "")
-    if not re.fullmatch(r"[0-9][0-9.,]*", cleaned):
-        return None
-    try:
-        return to_minor(parse_decimal(cleaned, locale=locale, strict=True), currency)
-    except (NumberFormatError, MoneyError, UnknownLocaleError, ValueError):
-        pass  # not written the locale's way: try the plain reading below
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        return to_minor(cleaned, currency)
-    except MoneyError:
-        return None
 
 
 @bp.route("/invoices/<int:invoice_id>/promise", methods=["GET", "POST"])
@@ -58,7 +33,7 @@ def promise(invoice_id: int):
         form.promised_on.data = min(last, first + timedelta(days=7))
         form.amount.data = str(to_major(invoice.balance_minor, invoice.currency))
     if form.validate_on_submit():
-        amount = _parse_amount(form.amount.data, invoice.currency, debtor.locale or "es")
+        amount = parse_typed_amount(form.amount.data, invoice.currency, debtor.locale or "es")
         if amount is None:
             form.amount.errors.append(promise_error("amount_format"))
         else:

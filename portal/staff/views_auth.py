@@ -9,6 +9,7 @@ from flask_login import login_user, logout_user
 from portal.auth import current_staff
 from portal.extensions import db, limiter
 from portal.models import StaffUser
+from portal.security import safe_next
 from portal.staff import accounts, bp
 from portal.staff.access import IDLE_KEY, STAMP_KEY, home_endpoint, password_stamp
 
@@ -17,10 +18,8 @@ ENROL_KEY = "staff_totp_secret"
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or request.form.get("next") or ""
-    if target.startswith("/staff") and not target.startswith("//"):
-        return target
-    return default
+    target = request.args.get("next") or request.form.get("next")
+    return safe_next(target, default, prefix="/staff")
 
 
 def _finish(staff: StaffUser):
