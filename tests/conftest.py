@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -88,11 +89,21 @@ def database_url(request, tmp_path_factory):
 def app(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path / "instance"))
     application = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": database_url})
+    request_started.connect(_fresh_request_globals, application)
     with application.app_context():
         yield application
         _db.session.remove()
         _truncate_all()
         _db.engine.dispose()
+
+
+def _fresh_request_globals(sender, **extra) -> None:
+    """This fixture keeps one app context open (so tests can use the session), and so `g`
+    outlives each request; a real server starts every request with an empty `g`. Clear what
+    Flask-Login and Flask-WTF cache there, so clients in one test never share a user or a
+    CSRF token."""
+    for name in ("_login_user", "csrf_token"):
+        g.pop(name, None)
 
 
 def _truncate_all() -> None:

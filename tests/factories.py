@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, timedelta
 
 from portal.extensions import db
@@ -69,3 +70,16 @@ def sign_in(client, user) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str, status: int | None = None) -> str:
+    """Fetch a page (optionally checking its status) and return its form's CSRF token."""
+    page = client.get(url)
+    if status is not None:
+        assert page.status_code == status, page.status_code
+    match = _CSRF.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import requests
 from flask import current_app
 
 from payments.gateway import gateway
+from tests.factories import csrf_token as shared_csrf_token
 
 CARD_OK = "4242424242424242"
 CARD_DECLINE_AT_CHARGE = "4000000000000341"
@@ -15,11 +14,7 @@ CARD_3DS = "4000002760003184"
 
 
 def csrf_token(client, url: str = "/pay") -> str:
-    page = client.get(url)
-    assert page.status_code == 200, page.status_code
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
-    assert match, "no CSRF token on the page"
-    return match.group(1)
+    return shared_csrf_token(client, url, status=200)
 
 
 def confirm_card_setup(client_secret: str, number: str) -> str:

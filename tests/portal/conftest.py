@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,22 +10,14 @@ import pytest
 from portal.debtor.identity import set_identity
 from portal.extensions import db
 from portal.links import issue_token
+from tests.factories import csrf_token as csrf_from
 from tests.factories import make_debtor, sign_in
 
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 FACT = "4821"
 
 
 def today_bogota() -> date:
     return datetime.now(ZoneInfo("America/Bogota")).date()
-
-
-def csrf_from(client, url: str) -> str:
-    """Fetch a page and return the CSRF token of its first form."""
-    response = client.get(url)
-    match = CSRF.search(response.get_data(as_text=True))
-    assert match, f"no CSRF token on {url} ({response.status_code})"
-    return match.group(1)
 
 
 def post_form(client, url: str, data: dict | None = None, form_url: str | None = None, **kw):

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from flask import g, request_started
 
 from portal.extensions import db
 from portal.staff.accounts import create_staff
+from tests.factories import csrf_token as shared_csrf_token
 
 PASSWORD = "correct horse battery"
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
 def csrf_token(client, url: str = "/staff/login") -> str:
-    # The test app context outlives requests, so Flask-WTF's per-request cache on `g` would
-    # hand one client's token to another: drop it, as a new request context would.
-    g.pop("csrf_token", None)
-    page = client.get(url)
-    match = _TOKEN.search(page.get_data(as_text=True))
-    assert match, f"no CSRF token on {url} ({page.status_code})"
-    return match.group(1)
+    return shared_csrf_token(client, url)
 
 
 def post_form(client, url: str, data: dict | None = None, token_from: str | None = None,
@@ -29,21 +18,6 @@ def post_form(client, url: str, data: dict | None = None, token_from: str | None
     """POST `data` with the CSRF token read from a page, as a browser would."""
     token = csrf_token(client, token_from or url)
     return client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def fresh_request_globals(app):
-    """The `app` fixture keeps one app context open, so `g` outlives each request; a real
-    server starts every request with an empty `g`. Clear what Flask-Login and Flask-WTF cache
-    there, so several clients in one test do not see each other's user or CSRF token."""
-
-    def clear(sender, **extra):
-        for name in ("_login_user", "csrf_token"):
-            g.pop(name, None)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.fixture
