@@ -20,6 +20,7 @@ from portal.models.ledger import (
     Payment,
     PaymentAllocation,
 )
+from portal.models.payment_issues import PaymentIssue
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.types import UTCDateTime, utcnow
 
@@ -38,6 +39,7 @@ __all__ = [
     "ModelVersion",
     "Payment",
     "PaymentAllocation",
+    "PaymentIssue",
     "PaymentPlan",
     "PortalVisit",
     "PromiseToPay",

@@ -28,7 +28,8 @@ from portal.models.types import UTCDateTime, utcnow
 
 CHANNELS = ("email", "sms", "whatsapp", "push")
 INVOICE_STATUSES = ("open", "paid", "cancelled")
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded")
+PAYMENT_STATUSES = ("pending", "confirming", "succeeded", "failed", "refunded",
+                    "partially_refunded")
 
 
 class Debtor(DebtorUser, db.Model):
@@ -138,6 +139,8 @@ class Payment(db.Model):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))  # card | imported | transfer | plan
+    # pending → confirming (claimed by one confirm request while Stripe is called) → succeeded
+    # | failed; a confirm that ends without an outcome puts it back to pending.
     status: Mapped[str] = mapped_column(String(20), default="pending")
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     # Where the payment came from: a Stripe PaymentIntent, or a ledger import (`import:<id>`).
@@ -166,7 +169,8 @@ class Payment(db.Model):
             "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refund_within_amount"
         ),
         CheckConstraint(
-            "status IN ('pending','succeeded','failed','refunded','partially_refunded')",
+            "status IN ('pending','confirming','succeeded','failed','refunded',"
+            "'partially_refunded')",
             name="status_known",
         ),
     )

@@ -95,3 +95,21 @@ def stripe_event(payment_intent_id: str, event_type: str = "payment_intent.succe
     events = gateway().client.v1.events.list({"type": event_type, "limit": 100})
     return next(e.to_dict() for e in events.data
                 if e.data.object.id == payment_intent_id)
+
+
+def charge_event(intent_id: str, event_id: str, event_type: str = "charge.refunded",
+                 **changes) -> dict:
+    """A charge event as Stripe sends it: the charge as Stripe holds it now (localstripe's,
+    with `changes` applied, e.g. `amount_refunded`, which localstripe never sends itself)
+    inside an Event envelope."""
+    import time
+
+    intent = gateway().retrieve_payment_intent(intent_id)
+    charge_id = intent["latest_charge"]
+    charge_id = charge_id if isinstance(charge_id, str) else charge_id["id"]
+    charge = gateway().client.v1.charges.retrieve(charge_id).to_dict()
+    charge.update(changes)
+    return {"id": event_id, "object": "event", "api_version": "2024-06-20",
+            "created": int(time.time()), "livemode": False, "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None}, "type": event_type,
+            "data": {"object": charge}}

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEvent, Dispute, Invoice
 from tests.factories import csrf_token, make_invoice, sign_in
-from tests.portal.conftest import identified_debtor
 from tests.payments.race.conftest import ATTEMPTS, browser_cookie, in_parallel, post, report
+from tests.portal.conftest import identified_debtor
 
 
 def test_parallel_dispute_submissions_open_one_dispute(live_server_url, client,

@@ -4,7 +4,6 @@ applies; the refund total never exceeds the payment."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import date
 
 from sqlalchemy import func, select
@@ -15,7 +14,13 @@ from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation, StripeEvent
 from tests.factories import make_debtor, make_invoice, sign_in
 from tests.payments.conftest import WEBHOOK_SECRET
-from tests.payments.helpers import charge_behind_our_back, pay, sign_payload, stripe_event
+from tests.payments.helpers import (
+    charge_behind_our_back,
+    charge_event,
+    pay,
+    sign_payload,
+    stripe_event,
+)
 from tests.payments.race.conftest import ATTEMPTS, in_parallel, post, report
 
 
@@ -33,21 +38,6 @@ def _allocated() -> int:
 
 def _paid_on_invoices() -> int:
     return db.session.scalar(select(func.coalesce(func.sum(Invoice.paid_minor), 0)))
-
-
-def charge_event(intent_id: str, event_id: str, event_type: str = "charge.refunded",
-                 **changes) -> dict:
-    """A charge event as Stripe sends it: the charge as Stripe holds it now (with `changes`
-    applied) inside an Event envelope."""
-    intent = gateway().retrieve_payment_intent(intent_id)
-    charge_id = intent["latest_charge"]
-    charge_id = charge_id if isinstance(charge_id, str) else charge_id["id"]
-    charge = gateway().client.v1.charges.retrieve(charge_id).to_dict()
-    charge.update(changes)
-    return {"id": event_id, "object": "event", "api_version": "2024-06-20",
-            "created": int(time.time()), "livemode": False, "pending_webhooks": 1,
-            "request": {"id": None, "idempotency_key": None}, "type": event_type,
-            "data": {"object": charge}}
 
 
 def send(url: str, event: dict):

@@ -1,0 +1,64 @@
+"""money under concurrency: payments claimed while confirming; payment issues for staff
+
+Revision ID: i11_money_races
+Revises: 0006
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "i11_money_races"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+OLD_STATUSES = "status IN ('pending','succeeded','failed','refunded','partially_refunded')"
+NEW_STATUSES = ("status IN ('pending','confirming','succeeded','failed','refunded',"
+                "'partially_refunded')")
+
+
+def upgrade():
+    with op.batch_alter_table("payment") as batch:
+        batch.drop_constraint(op.f("ck_payment_status_known"), type_="check")
+        batch.create_check_constraint("status_known", NEW_STATUSES)
+    op.create_table(
+        "payment_issue",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("stripe_ref", sa.String(length=255), nullable=False),
+        sa.Column("debtor_id", sa.Integer(), nullable=True),
+        sa.Column("payment_id", sa.Integer(), nullable=True),
+        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('mismatch','unmatched_charge','double_charge',"
+                           "'refund_failed')", name=op.f("ck_payment_issue_kind_known")),
+        sa.CheckConstraint("action IN ('flagged','refunded')",
+                           name=op.f("ck_payment_issue_action_known")),
+        sa.CheckConstraint("status IN ('open','resolved')",
+                           name=op.f("ck_payment_issue_status_known")),
+        sa.ForeignKeyConstraint(["debtor_id"], ["debtor.id"], ondelete="CASCADE",
+                                name=op.f("fk_payment_issue_debtor_id_debtor")),
+        sa.ForeignKeyConstraint(["payment_id"], ["payment.id"], ondelete="CASCADE",
+                                name=op.f("fk_payment_issue_payment_id_payment")),
+        sa.ForeignKeyConstraint(["resolved_by_id"], ["staff_user.id"],
+                                name=op.f("fk_payment_issue_resolved_by_id_staff_user")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_issue")),
+        sa.UniqueConstraint("kind", "stripe_ref", name="uq_payment_issue_kind_ref"),
+    )
+    op.create_index("ix_payment_issue_debtor_id", "payment_issue", ["debtor_id"])
+    op.create_index("ix_payment_issue_status_created", "payment_issue",
+                    ["status", "created_at"])
+
+
+def downgrade():
+    op.drop_index("ix_payment_issue_status_created", table_name="payment_issue")
+    op.drop_index("ix_payment_issue_debtor_id", table_name="payment_issue")
+    op.drop_table("payment_issue")
+    op.execute("UPDATE payment SET status = 'pending' WHERE status = 'confirming'")
+    with op.batch_alter_table("payment") as batch:
+        batch.drop_constraint(op.f("ck_payment_status_known"), type_="check")
+        batch.create_check_constraint("status_known", OLD_STATUSES)
