@@ -38,7 +38,7 @@ def _pending_with_intent(now: datetime) -> list[Payment]:
 
 
 def _check_pending(now: datetime) -> dict:
-    counts = {"applied": 0, "failed": 0, "released": 0}
+    counts = {"applied": 0, "failed": 0}
     for payment in _pending_with_intent(now):
         intent = gateway().retrieve_payment_intent(payment.stripe_payment_intent_id)
         if intent["status"] == "succeeded" and apply_success(payment, intent["id"]):
@@ -48,7 +48,6 @@ def _check_pending(now: datetime) -> dict:
             if apply_failure(payment, error.get("code") or "abandoned", error.get("message")):
                 counts["failed"] += 1
         db.session.commit()
-    counts["released"] = _release_stuck_claims(now)
     return counts
 
 
@@ -128,6 +127,7 @@ def reconcile(now: datetime | None = None) -> dict:
     now = now or utcnow()
     actions: list[str] = []
     result = _check_pending(now)
+    result["released"] = _release_stuck_claims(now)
     result["applied"] += _check_events(now, actions)
     result["abandoned"] = _close_abandoned(now)
     result.update(_follow_ups())

@@ -1,4 +1,5 @@
-"""money under concurrency: payments claimed while confirming; payment issues for staff
+"""money under concurrency: payments claimed while confirming (and while refunding);
+payment issues for staff; chargebacks, with plan autopay paused while one is open
 
 Revision ID: i11_money_races
 Revises: 0006
@@ -21,6 +22,11 @@ def upgrade():
     with op.batch_alter_table("payment") as batch:
         batch.drop_constraint(op.f("ck_payment_status_known"), type_="check")
         batch.create_check_constraint("status_known", NEW_STATUSES)
+        batch.add_column(sa.Column("refund_claimed_at", sa.DateTime(timezone=True),
+                                   nullable=True))
+    with op.batch_alter_table("payment_plan") as batch:
+        batch.add_column(sa.Column("autopay_paused_at", sa.DateTime(timezone=True),
+                                   nullable=True))
     op.create_table(
         "payment_issue",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -35,7 +41,7 @@ def upgrade():
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('mismatch','unmatched_charge','double_charge',"
-                           "'refund_failed')", name=op.f("ck_payment_issue_kind_known")),
+                           "'refund_failed','chargeback')", name=op.f("ck_payment_issue_kind_known")),
         sa.CheckConstraint("action IN ('flagged','refunded')",
                            name=op.f("ck_payment_issue_action_known")),
         sa.CheckConstraint("status IN ('open','resolved')",
@@ -52,13 +58,42 @@ def upgrade():
     op.create_index("ix_payment_issue_debtor_id", "payment_issue", ["debtor_id"])
     op.create_index("ix_payment_issue_status_created", "payment_issue",
                     ["status", "created_at"])
+    op.create_table(
+        "chargeback",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("stripe_dispute_id", sa.String(length=255), nullable=False),
+        sa.Column("stripe_charge_id", sa.String(length=255), nullable=True),
+        sa.Column("payment_id", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("reason", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("outcome", sa.String(length=8), nullable=False),
+        sa.Column("released_minor", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_chargeback_amount_positive")),
+        sa.CheckConstraint("outcome IN ('open','won','lost')",
+                           name=op.f("ck_chargeback_outcome_known")),
+        sa.ForeignKeyConstraint(["payment_id"], ["payment.id"], ondelete="CASCADE",
+                                name=op.f("fk_chargeback_payment_id_payment")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chargeback")),
+        sa.UniqueConstraint("stripe_dispute_id", name=op.f("uq_chargeback_stripe_dispute_id")),
+    )
+    op.create_index("ix_chargeback_payment_id", "chargeback", ["payment_id"])
 
 
 def downgrade():
+    op.drop_index("ix_chargeback_payment_id", table_name="chargeback")
+    op.drop_table("chargeback")
     op.drop_index("ix_payment_issue_status_created", table_name="payment_issue")
     op.drop_index("ix_payment_issue_debtor_id", table_name="payment_issue")
     op.drop_table("payment_issue")
     op.execute("UPDATE payment SET status = 'pending' WHERE status = 'confirming'")
+    with op.batch_alter_table("payment_plan") as batch:
+        batch.drop_column("autopay_paused_at")
     with op.batch_alter_table("payment") as batch:
+        batch.drop_column("refund_claimed_at")
         batch.drop_constraint(op.f("ck_payment_status_known"), type_="check")
         batch.create_check_constraint("status_known", OLD_STATUSES)

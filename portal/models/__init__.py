@@ -20,7 +20,7 @@ from portal.models.ledger import (
     Payment,
     PaymentAllocation,
 )
-from portal.models.payment_issues import PaymentIssue
+from portal.models.payment_issues import Chargeback, PaymentIssue
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.types import UTCDateTime, utcnow
 
@@ -29,6 +29,7 @@ __all__ = [
     "AccessLink",
     "AlertPolicy",
     "AuditEvent",
+    "Chargeback",
     "Debtor",
     "Dispute",
     "ImportRun",

@@ -155,6 +155,8 @@ class Payment(db.Model):
     excess_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     excess_refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while one staff refund is being asked of Stripe (claimed by a conditional update).
+    refund_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

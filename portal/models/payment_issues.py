@@ -1,4 +1,6 @@
-"""Payment issues: what Stripe told us that we did not (or could not) apply on our own.
+"""Payment issues and chargebacks: what Stripe told us that staff must see.
+
+Issues: what Stripe told us that we did not (or could not) apply on our own.
 
 A webhook whose amount, currency, customer or intent disagrees with the local payment, a
 charge at Stripe that matches no payment, a second charge for one payment: each is kept as
@@ -11,13 +13,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.types import UTCDateTime, utcnow
 
-ISSUE_KINDS = ("mismatch", "unmatched_charge", "double_charge", "refund_failed")
+ISSUE_KINDS = ("mismatch", "unmatched_charge", "double_charge", "refund_failed", "chargeback")
 
 
 class PaymentIssue(db.Model):
@@ -42,9 +52,42 @@ class PaymentIssue(db.Model):
 
     __table_args__ = (
         CheckConstraint("kind IN ('mismatch','unmatched_charge','double_charge',"
-                        "'refund_failed')", name="kind_known"),
+                        "'refund_failed','chargeback')", name="kind_known"),
         CheckConstraint("action IN ('flagged','refunded')", name="action_known"),
         CheckConstraint("status IN ('open','resolved')", name="status_known"),
         UniqueConstraint("kind", "stripe_ref", name="uq_payment_issue_kind_ref"),
         Index("ix_payment_issue_status_created", "status", "created_at"),
+    )
+
+
+class Chargeback(db.Model):
+    """A card holder's dispute of a payment at their bank (Stripe's Dispute object).
+
+    `status` is Stripe's (warning_needs_response … won, lost); `outcome` is ours: open while
+    the bank decides (the amount is held: it stays paid, is not reminded, autopay is
+    paused), then won (it stays paid) or lost (`released_minor` reopened on the invoices).
+    """
+
+    __tablename__ = "chargeback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stripe_dispute_id: Mapped[str] = mapped_column(String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"),
+                                            index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(8), default="open")  # open|won|lost
+    released_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    payment = relationship("Payment")
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("outcome IN ('open','won','lost')", name="outcome_known"),
     )
