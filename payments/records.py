@@ -148,19 +148,30 @@ def apply_failure(payment: Payment, code: str | None, message: str | None) -> bo
 def apply_refund_total(payment: Payment, total_refunded: int) -> int:
     """Stripe says `total_refunded` has been refunded in all; release what is new.
 
-    Idempotent and safe in parallel: the new total is written with a compare-and-set on the
-    refunded amount we read (`… WHERE refunded_minor = <read>`), so of two copies of one
-    refund only one releases it; a lost race re-reads and releases only what is still new.
-    The total is capped at the payment's amount. Returns the amount released back onto the
-    invoices.
+    Idempotent and safe in parallel (see `_raise_refunded`). The total is capped at the
+    payment's amount. Returns the amount released back onto the invoices.
     """
+    return _raise_refunded(payment, lambda _current: total_refunded, "payment.refunded")
+
+
+def apply_returned(payment: Payment, amount_minor: int) -> int:
+    """`amount_minor` more went back to the card holder (a lost chargeback): release it once
+    (the caller claims the event that causes it). Returns the amount released."""
+    return _raise_refunded(payment, lambda current: current + amount_minor,
+                           "payment.charged_back")
+
+
+def _raise_refunded(payment: Payment, target, action: str) -> int:
+    """Raise the payment's refunded amount to `target(current)` with a compare-and-set on
+    the amount read (`… WHERE refunded_minor = <read>`): of two copies of one refund only
+    one releases it; a lost race re-reads and releases only what is still new."""
     for _attempt in range(5):
         current = db.session.execute(
             select(Payment.status, Payment.refunded_minor, Payment.amount_minor)
             .where(Payment.id == payment.id)).one()
         if current.status not in KEPT_STATES:
             return 0
-        total = min(total_refunded, current.amount_minor)
+        total = min(target(current.refunded_minor), current.amount_minor)
         if total <= current.refunded_minor:
             return 0
         status = _status_for(total, current.amount_minor)
@@ -174,7 +185,7 @@ def apply_refund_total(payment: Payment, total_refunded: int) -> int:
         if swapped:
             db.session.refresh(payment)
             released = release(payment, total - current.refunded_minor)
-            record("system", None, "payment.refunded", payment,
+            record("system", None, action, payment,
                    after={"refunded_minor": total, "released_minor": released})
             return released
     raise RuntimeError(f"payment {payment.id}: refund total kept changing under us")

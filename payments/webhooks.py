@@ -118,10 +118,26 @@ def _charge_refunded(charge: dict, event: dict) -> tuple[str, list]:
     return "ok", []
 
 
+def _charge_dispute(dispute: dict, event: dict) -> tuple[str, list]:
+    """charge.dispute.created|updated|closed: see `payments.chargebacks`."""
+    from payments.chargebacks import apply_dispute
+
+    field(dispute, "id", str)
+    field(dispute, "amount", int)
+    field(dispute, "currency", str)
+    field(dispute, "status", str)
+    field(dispute, "charge", (str, dict))
+    field(dispute, "payment_intent", (str, dict), optional=True)
+    return apply_dispute(dispute, event), []
+
+
 HANDLERS = {
     "payment_intent.succeeded": _intent_succeeded,
     "payment_intent.payment_failed": _intent_failed,
     "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _charge_dispute,
+    "charge.dispute.updated": _charge_dispute,
+    "charge.dispute.closed": _charge_dispute,
 }
 
 

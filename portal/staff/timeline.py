@@ -2,7 +2,8 @@
 
 `search_debtors(q)` matches name, external id, email or phone. `timeline(debtor, describe)`
 merges invoices, risk scores (with their reasons turned into phrases by `describe`), messages,
-payments, promises, plans, disputes and portal visits into one list of `Entry`.
+payments (with chargebacks), payment issues, promises, plans, disputes and portal visits into
+one list of `Entry`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from sqlalchemy import func, or_, select
 
 from portal.extensions import db
 from portal.models import (
+    Chargeback,
     Debtor,
     Dispute,
     Invoice,
     Message,
     Payment,
+    PaymentIssue,
     PaymentPlan,
     PortalVisit,
     PromiseToPay,
@@ -33,7 +36,7 @@ SEARCH_LIMIT = 50
 @dataclass
 class Entry:
     at: datetime
-    kind: str  # invoice|score|message|payment|promise|plan|dispute|visit
+    kind: str  # invoice|score|message|payment|issue|promise|plan|dispute|visit
     title: str
     status: str = ""
     details: list[str] = field(default_factory=list)
@@ -76,6 +79,7 @@ def timeline(debtor: Debtor, describe, money) -> list[Entry]:
     entries += _score_entries(invoices, describe)
     entries += _message_entries(debtor, invoices)
     entries += _payment_entries(debtor, money)
+    entries += _issue_entries(debtor)
     entries += _promise_entries(debtor, invoices, money)
     entries += _plan_entries(debtor, money)
     entries += _dispute_entries(debtor, invoices)
@@ -142,10 +146,27 @@ def _payment_entries(debtor, money):
             details.append(_("refunded %(amount)s", amount=money(p.refunded_minor, p.currency)))
         if p.failure_message:
             details.append(p.failure_message)
+        status = p.status
+        for case in db.session.scalars(select(Chargeback).where(Chargeback.payment_id == p.id)):
+            details.append(_("chargeback %(amount)s: %(outcome)s (%(status)s)",
+                             amount=money(case.amount_minor, case.currency),
+                             outcome=case.outcome, status=case.status))
+            if case.outcome == "open":
+                status = "disputed by card holder"
         at = _day(p.received_on) if p.received_on else p.created_at
         yield Entry(at, "payment", _("Payment %(amount)s", amount=money(p.amount_minor,
-                                                                          p.currency)), p.status,
+                                                                          p.currency)), status,
                     details, p)
+
+
+def _issue_entries(debtor):
+    from portal.staff.payments import ISSUE_LABELS
+
+    for issue in db.session.scalars(select(PaymentIssue).where(
+            PaymentIssue.debtor_id == debtor.id)):
+        yield Entry(issue.created_at, "issue",
+                    _("Payment issue: %(what)s", what=ISSUE_LABELS.get(issue.kind, issue.kind)),
+                    issue.status, [issue.stripe_ref], issue)
 
 
 def _promise_entries(debtor, invoices, money):
