@@ -25,7 +25,6 @@ from portal.models import (
 from tests.factories import make_debtor, make_invoice, sign_in
 from tests.payments.conftest import WEBHOOK_SECRET
 from tests.payments.helpers import dispute_event, pay, sign_payload
-from tests.staff.conftest import make_staff, staff_client  # noqa: F401  (fixtures)
 
 
 def _post(client, event):
