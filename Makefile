@@ -33,12 +33,13 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-## Regenerate the lock from pyproject.toml (newest versions that satisfy it), with hashes.
+## Update the lock after a change to pyproject.toml: keeps existing pins, adds what is new.
+## `make lock UPGRADE=1` re-resolves everything to the newest versions that satisfy it.
+COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	  --extra demo --extra test --no-emit-find-links --no-emit-index-url -o $(LOCK)
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet "pip-tools>=7.4"
-	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-	  --extra demo --extra test --no-emit-find-links --no-emit-index-url \
-	  --upgrade -o $(LOCK) pyproject.toml
+	$(COMPILE) $(if $(UPGRADE),--upgrade) pyproject.toml
 
 ## The whole suite on freshly resolved newest versions (a separate virtualenv), so drift in a
 ## dependency (Babel's locale data, say) is caught on purpose, not by a newcomer.
