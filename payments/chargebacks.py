@@ -21,10 +21,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from payments.issues import (
-    flag,
-    from_stripe_amount,  # TEMP: payments.money once main has it
-)
+from payments.issues import flag
+from payments.money import from_stripe_amount
 from payments.records import apply_returned, payment_claimed_by
 from portal.audit import record
 from portal.extensions import db

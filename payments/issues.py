@@ -13,14 +13,7 @@ import logging
 
 from sqlalchemy import select
 
-try:  # TEMP until main has payments.currencies
-    from payments.money import from_stripe_amount, to_stripe_amount
-except ImportError:  # pragma: no cover
-    def to_stripe_amount(amount_minor, currency):
-        return amount_minor
-
-    def from_stripe_amount(amount, currency):
-        return amount
+from payments.money import to_stripe_amount
 from portal.extensions import db
 from portal.models import Payment, PaymentIssue
 

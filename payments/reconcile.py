@@ -113,7 +113,7 @@ def refund_excess(payment: Payment) -> bool:
     """Give back what a payment brought beyond the balance (once, by idempotency key)."""
     try:
         gateway().refund(payment.stripe_payment_intent_id, payment.excess_minor,
-                         f"saldo-excess-{payment.id}")
+                         f"saldo-excess-{payment.id}", currency=payment.currency)
     except (GatewayUnavailable, GatewayError) as exc:
         log.warning("excess refund for payment %s failed: %s", payment.id, exc)
         return False

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from payments.gateway import GatewayUnavailable, gateway
 from payments.issues import charge_mismatches, flag, intent_mismatches
+from payments.money import from_stripe_amount
 from payments.records import (
     apply_failure,
     apply_refund_total,
@@ -112,8 +113,6 @@ def _charge_refunded(charge: dict, event: dict) -> tuple[str, list]:
         intent = gateway().retrieve_payment_intent(intent_id)
         if intent["status"] == "succeeded":
             apply_success(payment, intent_id)
-    from payments.issues import from_stripe_amount  # TEMP
-
     apply_refund_total(payment, from_stripe_amount(refunded, payment.currency))
     return "ok", []
 
