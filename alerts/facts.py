@@ -44,6 +44,7 @@ class DebtorFact:
     preferred_channel: str | None = None
     opted_out: bool = False
     contact_hours: Window | None = None  # the debtor's "not before / not after"
+    consented: frozenset[str] = frozenset()  # channels with a recorded consent date
 
 
 @dataclass(slots=True)

@@ -32,7 +32,7 @@ class _Merged:
 
 
 def _expected(probability: float | None) -> float:
-    from alerts.settings import DEFAULT_SETTINGS
+    from alerts.policy_model import DEFAULT_SETTINGS
 
     if probability is not None:
         return probability
@@ -85,9 +85,9 @@ def preview(settings: dict, start: date, days: int = 14) -> dict:
     {"planned": {band: {channel: n}}, "skipped": {reason: n}, "skipped_by_band": {band: n},
     "debtors_contacted", "expected_late_reminded", "expected_late_skipped", "messages",
     "sample_share"}."""
-    from alerts.settings import merged
+    from alerts.policy_model import as_policy
 
-    settings = merged(settings)
+    settings = as_policy(settings)
     invoice_days, _ = due_dates(settings, start, days)
     total = count_invoices(invoice_days) if invoice_days else 0
     scale = max(1, math.ceil(total / SAMPLE_INVOICES))

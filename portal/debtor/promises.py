@@ -24,9 +24,9 @@ class PromiseError(ValueError):
 
 
 def window_days() -> int:
-    from alerts.settings import active_settings
+    from alerts.settings import current_policy
 
-    return int(active_settings()["promise_window_days"])
+    return current_policy().promise_window_days
 
 
 def promise_bounds(today: date) -> tuple[date, date]:
