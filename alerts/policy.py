@@ -30,6 +30,7 @@ SKIP_REASONS = ("paid", "disputed", "in_plan", "promised", "low_risk", "opted_ou
 
 def in_holdout(debtor_id: int, policy: Policy) -> bool:
     """Stable random holdout: the debtor id hashed with the policy's salt, below the share."""
+    policy = as_policy(policy)
     share = policy.holdout_share
     if share <= 0:
         return False
