@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import click
 from flask.cli import AppGroup
@@ -22,14 +22,17 @@ def _parse_date(value: str | None) -> date:
 
 
 @alerts_cli.command("plan")
-@click.option("--date", "day", help="Plan for this date (YYYY-MM-DD; default: today, UTC).")
+@click.option("--date", "day", help="Plan for this date (YYYY-MM-DD; default: today, UTC). "
+              "Another day is planned as of its start (00:00 UTC).")
 @click.option("--dry-run", is_flag=True, help="Show the decisions, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def plan_command(day: str | None, dry_run: bool, as_json: bool) -> None:
     """Decide today's reminders: what would be sent and what is skipped, with reasons."""
     from alerts.planner import plan
 
-    result = plan(_parse_date(day), dry_run=dry_run)
+    today = _parse_date(day)
+    now = None if today == datetime.now(UTC).date() else datetime.combine(today, time(0), UTC)
+    result = plan(today, dry_run=dry_run, now=now)
     if as_json:
         click.echo(json.dumps({"planned": result["planned"], "skipped": result["skipped"]}))
         return
@@ -53,3 +56,40 @@ def dispatch_command(batch: int, limit: int | None) -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
     if counts["failed"]:
         sys.exit(2)
+
+
+@alerts_cli.command("whatif")
+@click.option("--settings", "settings_file", type=click.Path(exists=True, dir_okay=False),
+              help="A draft settings document (JSON, over the defaults); default: the active "
+                   "policy, so every row is unchanged.")
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 60),
+              help="Horizon in days.")
+@click.option("--date", "day", help="First day (YYYY-MM-DD; default: today, UTC).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def whatif_command(settings_file: str | None, days: int, day: str | None,
+                   as_json: bool) -> None:
+    """Compare a draft policy with the active one on the same frozen inputs."""
+    from alerts.policy_model import PolicyError, as_policy
+    from alerts.preview import compare
+    from alerts.settings import current_policy
+
+    active = current_policy()
+    draft = active
+    if settings_file:
+        try:
+            with open(settings_file, encoding="utf-8") as fh:
+                draft = as_policy(json.load(fh))
+        except (ValueError, PolicyError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--settings") from exc
+    result = compare(active, draft, _parse_date(day), days)
+    if as_json:
+        click.echo(json.dumps({"rows": result["rows"], "moves": result["moves"],
+                               "days": days, "sample_share": result["sample_share"]}))
+        return
+    for row in result["rows"]:
+        mark = "*" if row["active"] != row["draft"] else " "
+        click.echo(f"{mark} {row['key']:<40} {row['active']:>10} {row['draft']:>10}")
+    for move in result["moves"]:
+        deltas = ", ".join(f"{d:+d} {c}" for c, d in move["messages"].items()) or "±0"
+        click.echo(f"{move['debtors']} debtors {move['kind']} {move['from']} → {move['to']}: "
+                   f"{deltas} (e.g. {', '.join(move['samples'])})")

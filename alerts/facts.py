@@ -65,6 +65,8 @@ class Snapshot:
     installments: list[InstallmentFact] = field(default_factory=list)
     debtors: dict[int, DebtorFact] = field(default_factory=dict)
     contacts: dict[int, list[Contact]] = field(default_factory=dict)
+    # The holdout group, when frozen by the caller (the what-if); None: drawn by the policy.
+    holdout: frozenset[int] | None = None
 
 
 @dataclass(slots=True)

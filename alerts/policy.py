@@ -133,7 +133,9 @@ def _contact_checks(item: Decision, debtor: DebtorFact, snapshot: Snapshot, poli
     reason = ineligible(snapshot.today, debtor=debtor)
     if reason:
         return reason
-    if item.kind in ("pre_due", "due_today") and in_holdout(debtor.id, policy):
+    held = in_holdout(debtor.id, policy) if snapshot.holdout is None else \
+        debtor.id in snapshot.holdout
+    if item.kind in ("pre_due", "due_today") and held:
         return "holdout"
     band_channels = policy.band_channels(item.band)
     channel, note = pick_channel(debtor, band_channels, snapshot.contacts.get(debtor.id, []),
@@ -178,7 +180,7 @@ def decide(snapshot: Snapshot, policy: Policy | dict) -> Decisions:
     keys = {item.dedupe_key for item in items}
     contacts = snapshot.contacts
     snapshot = Snapshot(snapshot.today, snapshot.now, snapshot.invoices, snapshot.installments,
-                        snapshot.debtors, _History(contacts, keys))
+                        snapshot.debtors, _History(contacts, keys), snapshot.holdout)
     for item in items:
         if not item.skipped:
             debtor = snapshot.debtors[item.debtor_id]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from functools import lru_cache
 from types import MappingProxyType
@@ -124,7 +124,9 @@ class Policy:
     escalate_unopened_days: int
     promise_window_days: int
     plans: PlanOffers
-    source: Mapping[str, Any]  # the document it was parsed from (read-only)
+    # The document it was parsed from (read-only); two policies deciding alike are equal
+    # even when their documents list the same days in another order.
+    source: Mapping[str, Any] = field(compare=False, repr=False)
 
     def band_for(self, probability: float | None) -> str:
         """The risk band of a calibrated late-payment probability (None: unscored)."""

@@ -174,6 +174,13 @@ def load_snapshot(today: date, policy=None, now: datetime | None = None,
     policy = as_policy(policy) if policy is not None else current_policy()
     now = now or datetime.now(UTC)
     invoice_days, installment_days = due_dates(policy, today, days)
+    return load_window(today, now, invoice_days, installment_days, sample_mod)
+
+
+def load_window(today: date, now: datetime, invoice_days: set[date],
+                installment_days: set[date], sample_mod: int = 1) -> Snapshot:
+    """The snapshot of the invoices due on `invoice_days` and the plan instalments due on
+    `installment_days`, with their debtors, latest scores and recent contacts."""
     facts = _invoices(invoice_days, sample_mod) if invoice_days else {}
     if facts:
         _invoice_extras(invoice_days, facts, sample_mod)

@@ -278,7 +278,8 @@ def _debtors_for(parsed: list[tuple[int, LedgerRow]], run_id: int) -> dict[str, 
         for attr, value in (
             ("name", row.customer_name), ("email", row.email), ("phone", row.phone),
             ("locale", row.locale), ("timezone", row.timezone), ("country", row.country),
-            ("paperless", row.paperless),
+            ("paperless", row.paperless), ("consent_email_at", row.consent_email),
+            ("consent_sms_at", row.consent_sms), ("consent_whatsapp_at", row.consent_whatsapp),
         ):
             if value is not None and getattr(debtor, attr) != value:
                 setattr(debtor, attr, value)

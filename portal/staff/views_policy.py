@@ -8,12 +8,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from alerts.preview import HORIZONS
 from alerts.settings import (
     BANDS,
     CHANNELS,
     TONES,
     active_policy,
     active_settings,
+    as_policy,
+    current_policy,
     rollback_to,
     save_settings,
     validate_settings,
@@ -31,14 +34,16 @@ def _version_of(policy_row) -> int:
 
 
 def _render(values: dict, errors: dict, problems: list[str], rows=None, status: int = 200,
-            preview_error: str | None = None, base_version: int | None = None):
+            preview_error: str | None = None, base_version: int | None = None,
+            moves=None, days: int = whatif.DAYS, explorer=None):
     active = active_policy()
     if base_version is None:  # the version the editor started from, kept through previews
         base_version = request.form.get("base_version", type=int)
     return render_template(
         "staff/policy.html", values=values, errors=errors, problems=problems, rows=rows,
         preview_error=preview_error, bands=BANDS, channels=CHANNELS, tones=TONES,
-        tone_keys=TONE_KEYS, active=active, days=whatif.DAYS,
+        tone_keys=TONE_KEYS, active=active, days=days, horizons=HORIZONS, moves=moves,
+        explorer=explorer,
         base_version=_version_of(active) if base_version is None else base_version,
         preview_available=whatif.available()), status
 
@@ -65,7 +70,7 @@ def policy():
                 v=_version_of(now_active))], status=409,
                 base_version=_version_of(now_active))
         note = (request.form.get("note") or "").strip()[:255] or None
-        if draft == current:
+        if as_policy(draft) == current_policy():
             flash(_("Nothing changed: the active policy already has these settings."), "info")
             return redirect(url_for("staff.policy"))
         policy_row = save_settings(draft, staff_id=current_staff().id, note=note)
@@ -76,10 +81,11 @@ def policy():
         return _render(values, {}, [], preview_error=_("The what-if preview is not available: "
                                                        "the alerts planner is not installed."))
     start = datetime.now(UTC).date()
-    rows = whatif.comparison_rows(whatif.run_preview(current, start),
-                                  whatif.run_preview(draft, start))
+    days = whatif.horizon(request.form.get("days"))
+    result = whatif.run_compare(current_policy(), draft, start, days)
     db.session.rollback()  # the preview only reads; drop anything it may have loaded
-    return _render(values, {}, [], rows=rows)
+    return _render(values, {}, [], rows=whatif.comparison_rows(result),
+                   moves=whatif.explained_moves(result), days=days)
 
 
 @bp.route("/policy/versions")
