@@ -48,12 +48,26 @@ def _render(values: dict, errors: dict, problems: list[str], rows=None, status: 
         preview_available=whatif.available()), status
 
 
+def _explorer(draft=None, compute: bool = False) -> dict | None:
+    """The explorer's chart and helper sentence, when computed (or `compute` now)."""
+    from portal.staff import explorer
+
+    result = explorer.compute() if compute else explorer.cached()
+    if result is None:
+        return None
+    share = request.values.get("max_share", type=float) or 30.0
+    share = min(max(share, 1.0), 100.0)
+    return {"result": result, "max_share": share,
+            "chart": explorer.chart(result["points"], current_policy(), draft),
+            "helper": explorer.helper(result["points"], share / 100)}
+
+
 @bp.route("/policy", methods=["GET", "POST"])
 @role_required("policy")
 def policy():
     current = active_settings()
     if request.method == "GET":
-        return _render(to_form(current), {}, [])
+        return _render(to_form(current), {}, [], explorer=_explorer())
     draft, errors = parse_form(request.form, current)
     problems = [] if errors else validate_settings(draft)
     values = form_values(request.form)
@@ -77,6 +91,14 @@ def policy():
         db.session.commit()
         flash(_("Saved as version %(v)d; it is active now.", v=policy_row.version), "success")
         return redirect(url_for("staff.policy_versions"))
+    if request.form.get("action") == "explore":
+        try:
+            explored = _explorer(as_policy(draft), compute=True)
+        except ValueError as exc:  # too little settled history to backtest
+            return _render(values, {}, [], preview_error=_(
+                "The threshold explorer needs more settled invoices: %(why)s", why=str(exc)))
+        db.session.rollback()
+        return _render(values, {}, [], explorer=explored)
     if not whatif.available():
         return _render(values, {}, [], preview_error=_("The what-if preview is not available: "
                                                        "the alerts planner is not installed."))
@@ -85,7 +107,8 @@ def policy():
     result = whatif.run_compare(current_policy(), draft, start, days)
     db.session.rollback()  # the preview only reads; drop anything it may have loaded
     return _render(values, {}, [], rows=whatif.comparison_rows(result),
-                   moves=whatif.explained_moves(result), days=days)
+                   moves=whatif.explained_moves(result), days=days,
+                   explorer=_explorer(as_policy(draft)))
 
 
 @bp.route("/policy/versions")
