@@ -22,8 +22,7 @@ def _parse_date(value: str | None) -> date:
 
 
 @alerts_cli.command("plan")
-@click.option("--date", "day", help="Plan for this date (YYYY-MM-DD; default: today, UTC). "
-              "Another day is planned as of its start (00:00 UTC).")
+@click.option("--date", "day", help="Plan for this date (YYYY-MM-DD; default: today, UTC).")
 @click.option("--dry-run", is_flag=True, help="Show the decisions, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def plan_command(day: str | None, dry_run: bool, as_json: bool) -> None:
@@ -31,7 +30,8 @@ def plan_command(day: str | None, dry_run: bool, as_json: bool) -> None:
     from alerts.planner import plan
 
     today = _parse_date(day)
-    now = None if today == datetime.now(UTC).date() else datetime.combine(today, time(0), UTC)
+    # Planning for another day means planning as of that day, at this time of day.
+    now = datetime.combine(today, datetime.now(UTC).time(), UTC) if today else None
     result = plan(today, dry_run=dry_run, now=now)
     if as_json:
         click.echo(json.dumps({"planned": result["planned"], "skipped": result["skipped"]}))
