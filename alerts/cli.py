@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
 import click
 from flask.cli import AppGroup

@@ -47,11 +47,21 @@ DISPUTE_REASONS = {"wrong_amount": _l("wrong amount"), "already_paid": _l("alrea
                    "not_received": _l("not received"), "other": _l("other")}
 METHODS = {"card": _l("card"), "imported": _l("imported from the ledger"),
            "transfer": _l("bank transfer"), "plan": _l("payment plan instalment")}
+DECLINES = {
+    "card_declined": _l("card declined"), "insufficient_funds": _l("insufficient funds"),
+    "expired_card": _l("expired card"), "incorrect_cvc": _l("wrong security code"),
+    "authentication_required": _l("3-D Secure authentication failed"),
+    "payment_intent_authentication_failure": _l("3-D Secure authentication failed"),
+    "abandoned": _l("not completed by the debtor"), "balance_changed": _l("balance changed"),
+    "not_completed": _l("card not confirmed or 3-D Secure not finished"),
+    "processing_error": _l("processing error"), "lost_card": _l("card reported lost"),
+    "stolen_card": _l("card reported stolen"),
+}
 FREQUENCIES = {"weekly": _l("weekly"), "fortnightly": _l("fortnightly"),
                "monthly": _l("monthly")}
 FAMILIES = {"band": BANDS, "channel": CHANNELS, "reason": SKIP_REASONS, "tone": TONES,
             "template": TEMPLATES, "status": STATUSES, "dispute": DISPUTE_REASONS,
-            "method": METHODS, "frequency": FREQUENCIES}
+            "method": METHODS, "frequency": FREQUENCIES, "decline": DECLINES}
 _RULE = re.compile(r"^(pre|post|inst)_(\d+)$")
 
 
@@ -73,14 +83,14 @@ def reason_label(code: str) -> str:
     before the due date · escalated from email"."""
     parts = []
     for part in (code or "").split(":"):
-        if part.endswith("_risk") and part[:-5] in BANDS:
+        if part in SKIP_REASONS:
+            parts.append(str(SKIP_REASONS[part]))
+        elif part.endswith("_risk") and part[:-5] in BANDS:
             parts.append(str(BANDS[part[:-5]]))
         elif part == "no_score":
             parts.append(str(BANDS["unscored"]))
-        elif part in BANDS and part not in SKIP_REASONS:
+        elif part in BANDS:
             parts.append(str(BANDS[part]))
-        elif part in SKIP_REASONS:
-            parts.append(str(SKIP_REASONS[part]))
         elif _RULE.match(part):
             parts.append(rule_label(part))
         else:
