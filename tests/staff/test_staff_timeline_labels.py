@@ -102,3 +102,41 @@ def test_a_promise_is_kept_when_its_invoice_is_paid(app):
     assert db.session.get(PromiseToPay, still.id).status == "open"  # part-paid only
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "promise.kept"))
     assert event.target_id == str(kept.id) and event.after == {"reason": "invoice_paid"}
+
+
+def test_closing_promises_as_kept_races_safely(app):
+    import threading
+
+    from portal.debtor.promises import keep_promises
+
+    debtor = make_debtor()
+    invoice = make_invoice(debtor, amount_minor=5000, currency="USD")
+    promise = PromiseToPay(debtor_id=debtor.id, invoice_id=invoice.id, currency="USD",
+                           promised_on=date.today() + timedelta(days=5), amount_minor=5000)
+    db.session.add(promise)
+    db.session.commit()
+    invoice_id, promise_id = invoice.id, promise.id
+    barrier = threading.Barrier(4)
+    closed, errors = [], []
+
+    def close() -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                closed.append(keep_promises([invoice_id]))
+                db.session.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and sorted(closed) == [0, 0, 0, 1]
+    db.session.remove()
+    assert db.session.get(PromiseToPay, promise_id).status == "kept"
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "promise.kept"))
+    assert len(events.all()) == 1
