@@ -5,8 +5,8 @@
 Builds a fresh SQLite database in a temporary folder, seeds the deterministic demo portfolio,
 trains and scores the risk model, plans today's reminders, then times (best of --repeat) the
 dashboard (nine KPIs, SVG charts), each chart alone, a debtor search, a debtor timeline, the
-audit log, the what-if at 7/14/30 days and the threshold explorer. Target: the dashboard renders in under 1 s for the
-demo portfolio (about 1,500 invoices).
+audit log, the what-if at 7/14/30 days and the threshold explorer. Target: the dashboard
+renders in under 1 s for the demo portfolio (about 1,500 invoices).
 """
 
 from __future__ import annotations
