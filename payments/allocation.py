@@ -19,6 +19,7 @@ from datetime import date
 
 from sqlalchemy import case, delete, select, update
 
+from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation
 
@@ -81,6 +82,7 @@ def allocate(payment: Payment, received_on: date, plan_id: int | None = None) ->
             _add_allocation(payment, invoice, take)
             remaining -= take
     _reload({invoice.id for invoice in invoices})
+    keep_promises(i.id for i in invoices if i.status == "paid")
     return max(remaining, 0)
 
 

@@ -92,7 +92,7 @@ def test_a_lost_chargeback_holds_then_reopens_the_amount(paid, client, staff_cli
     assert "Disputed by the card holder (chargeback)" in page and "du_test_chargeback" in page
     assert 'data-testid="open-payment-issues">1<' in page
     timeline = agent.get(f"/staff/debtors/{payment.debtor_id}").get_data(as_text=True)
-    assert "disputed by card holder" in timeline
+    assert "disputed by the card holder" in timeline and 'data-state="charged_back"' in timeline
 
     updated = dispute_event(intent, "charge.dispute.updated", "under_review")
     assert _post(client, updated).get_json()["status"] == "ok"
