@@ -2,14 +2,14 @@
 payment issues for staff; chargebacks, with plan autopay paused while one is open
 
 Revision ID: i11_money_races
-Revises: 0006
+Revises: i13_policy_band_consent
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "i11_money_races"
-down_revision = "0006"
+down_revision = "i13_policy_band_consent"
 branch_labels = None
 depends_on = None
 
