@@ -51,8 +51,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     from portal import auth, models  # noqa: F401  (registers the tables and the user loader)
     from portal.security import init_security
+    from portal.sessions import init_sessions
 
     init_security(app)
+    init_sessions(app)
     _register_blueprints(app)
     from portal.cli import register_commands
 
