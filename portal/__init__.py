@@ -15,6 +15,7 @@ from portal.config import (
     config_for_environment,
     dev_secret_key,
     normalise_database_url,
+    secret_key_problem,
 )
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.logging import configure_logging
@@ -72,6 +73,10 @@ def _finish_config(app: Flask) -> None:
                 "print(secrets.token_urlsafe(48))'`)."
             )
         app.config["SECRET_KEY"] = dev_secret_key(app.instance_path)
+    elif production:
+        problem = secret_key_problem(str(app.config["SECRET_KEY"]))
+        if problem:
+            raise RuntimeError(f"{problem} In production Saldo refuses a weak SECRET_KEY.")
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + os.path.join(app.instance_path, "saldo.db")
