@@ -127,7 +127,11 @@ class Config:
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     UPLOAD_FOLDER = env("SALDO_UPLOAD_FOLDER")  # None: instance/uploads (outside the web root)
 
-    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # Shared by every web worker: Redis (or any `limits` storage URI) when set, else a SQLite
+    # file in the instance folder (portal/ratelimit.py). Never per-process memory.
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI")
+    RATELIMIT_STRATEGY = "fixed-window"
+    RATELIMIT_KEY_PREFIX = env("SALDO_RATELIMIT_PREFIX", "saldo")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Stripe (embedded default: localstripe on 127.0.0.1:8420, started by `make demo`).
