@@ -114,21 +114,25 @@ def ensure_staff_user(email: str, password: str, role: str) -> StaffUser:
     return staff
 
 
+def _reserve(which, now: datetime) -> tuple[int, int] | None:
+    table = StaffUser.__table__
+    free = (table.c.locked_until.is_(None)) | (table.c.locked_until <= now)
+    row = db.session.execute(
+        update(table).where(which, free, func.coalesce(table.c.failed_logins, 0) < MAX_FAILURES)
+        .values(failed_logins=func.coalesce(table.c.failed_logins, 0) + 1)
+        .returning(table.c.id, table.c.failed_logins)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def reserve_attempt(staff: StaffUser, now: datetime) -> int | None:
     """Count one sign-in attempt in the database before any check is made; None when the
     account is locked or its MAX_FAILURES attempts are all taken.
 
     One conditional UPDATE, so parallel requests (threads, workers) cannot all read "4 so
     far": of 16 parallel wrong passwords exactly MAX_FAILURES are ever checked."""
-    table = StaffUser.__table__
-    free = (table.c.locked_until.is_(None)) | (table.c.locked_until <= now)
-    count = db.session.execute(
-        update(table).where(table.c.id == staff.id, free,
-                            func.coalesce(table.c.failed_logins, 0) < MAX_FAILURES)
-        .values(failed_logins=func.coalesce(table.c.failed_logins, 0) + 1)
-        .returning(table.c.failed_logins)).scalar()
+    reserved = _reserve(StaffUser.__table__.c.id == staff.id, now)
     db.session.refresh(staff, ["failed_logins", "locked_until"])
-    return count
+    return reserved[1] if reserved else None
 
 
 def _count_failure(staff: StaffUser, attempt: int, now: datetime, action: str) -> bool:
@@ -156,14 +160,20 @@ def _attempt_succeeded(staff: StaffUser) -> None:
 
 
 def authenticate(email: str, password: str, now: datetime | None = None) -> SignInResult:
-    """Check a password, counting failures and locking the account after too many.
+    """Check a password, counting failures and locking the account after too many (the
+    attempt is committed before the check; the caller commits the outcome).
 
     Unknown emails, wrong passwords and locked accounts cost the same (one scrypt hash) and
     give the same answer ("invalid"), so neither the message nor the time tells an attacker
     which emails have accounts."""
     now = now or datetime.now(UTC)
+    # The attempt is counted first, by email: on SQLite a write that is the transaction's
+    # first statement waits for the lock, where a read upgraded to a write would fail.
+    # Committed at once, so the slow password hash below never holds the write lock.
+    reserved = _reserve(func.lower(StaffUser.__table__.c.email) == normalise_email(email), now)
+    db.session.commit()
     staff = find_by_email(email)
-    attempt = reserve_attempt(staff, now) if staff is not None else None
+    attempt = reserved[1] if reserved and staff is not None else None
     if attempt is None:
         check_password_hash(_DUMMY_HASH, password or "")
         if staff is not None:

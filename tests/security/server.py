@@ -68,14 +68,17 @@ def wait_until_up(url: str, seconds: float = 120) -> None:
 
 
 @contextmanager
-def gunicorn(database_url: str, instance: Path, workers: int = 2, **env):
-    """Run `gunicorn -c gunicorn.conf.py` against the test database; yield a Server."""
+def gunicorn(database_url: str, instance: Path, workers: int = 2, secret: str | None = None,
+             **env):
+    """Run `gunicorn -c gunicorn.conf.py` against the test database; yield a Server.
+    `secret`: the test app's SECRET_KEY, so links the test issues open on the server."""
     port = free_port()
     instance.mkdir(parents=True, exist_ok=True)
     log = instance / "gunicorn.log"
     environment = {**os.environ, "DATABASE_URL": database_url,
                    "SALDO_INSTANCE_PATH": str(instance), "SALDO_ENV": "development",
-                   "SECRET_KEY": secrets.token_urlsafe(48), "SALDO_BIND": f"127.0.0.1:{port}",
+                   "SECRET_KEY": secret or secrets.token_urlsafe(48),
+                   "SALDO_BIND": f"127.0.0.1:{port}",
                    "WEB_CONCURRENCY": str(workers), "SMTP_PORT": "1",
                    "SALDO_LINK_MAIL_ASYNC": "0", "LOG_LEVEL": "WARNING", **env}
     with log.open("w") as out:
