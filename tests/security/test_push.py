@@ -9,7 +9,6 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from alerts.channels.endpoints import endpoint_problem, resolved_problem
 from portal.extensions import db
 from portal.models import Message, PushSubscription
 from tests.alerts.conftest import queue
@@ -85,6 +84,8 @@ def test_subscribe_refuses_anything_but_a_known_push_service(app, endpoint):
     "https://wns2-by3p.notify.windows.com/w/?token=BQYAAA",
 ])
 def test_the_real_push_services_are_accepted(endpoint):
+    from alerts.channels.endpoints import endpoint_problem
+
     assert endpoint_problem(endpoint) is None
 
 
@@ -92,6 +93,8 @@ def test_the_real_push_services_are_accepted(endpoint):
                                      "169.254.169.254", "0.0.0.0", "100.64.0.1", "::1",  # noqa: S104
                                      "fe80::1", "fc00::1", "::ffff:127.0.0.1", "240.0.0.1"])
 def test_a_push_host_resolving_to_an_inner_address_is_refused_at_send_time(address):
+    from alerts.channels.endpoints import resolved_problem
+
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
 
     def resolver(host, port, type):  # what a poisoned or rebinding DNS answer would say

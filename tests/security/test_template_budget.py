@@ -8,7 +8,6 @@ import html
 import pytest
 from flask_babel import force_locale
 
-from alerts.sandbox import MAX_ITERATIONS, RenderBudgetError
 from alerts.templates import render_text
 from portal.extensions import db
 from portal.models.alerts import MessageTemplate
@@ -48,12 +47,16 @@ ATTACKS = [
 
 @pytest.mark.parametrize("body, kind", ATTACKS, ids=[a[0][:40] for a in ATTACKS])
 def test_each_attack_stops_at_its_budget(app, body, kind):
+    from alerts.sandbox import RenderBudgetError
+
     with pytest.raises(RenderBudgetError) as stopped:
         render_text("Aviso", body, {"name": "Ana"})
     assert stopped.value.kind == kind
 
 
 def test_the_editor_answers_each_attack_with_a_clear_error(app, staff_client):
+    from alerts.sandbox import RenderBudgetError
+
     client, _ = staff_client("analyst")
     for body, kind in ATTACKS:
         response = client.post(URL, data={"subject": "", "body": body, "action": "save",
@@ -70,6 +73,8 @@ def test_the_editor_answers_each_attack_with_a_clear_error(app, staff_client):
                                            ("pt_BR", "laços do modelo"),
                                            ("en", "template's loops")])
 def test_the_error_is_translated(app, locale, words):
+    from alerts.sandbox import MAX_ITERATIONS, RenderBudgetError
+
     with force_locale(locale):
         text = RenderBudgetError("iterations").describe()
     assert words in text and str(MAX_ITERATIONS) in text
