@@ -1,13 +1,13 @@
 """server-side sessions, rotating remember-me tokens, link visit throttle
 
 Revision ID: i12_sessions
-Revises: 0006
+Revises: i13_policy_band_consent
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'i12_sessions'
-down_revision = '0006'
+down_revision = 'i13_policy_band_consent'
 branch_labels = None
 depends_on = None
 
