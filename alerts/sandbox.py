@@ -9,7 +9,8 @@ this adds limits on what a template may *build* and how long it may *work*:
 - formatting widths and precisions (`center`, `ljust`, `rjust`, `zfill`, `indent`,
   `'{:>N}'.format`, `'%*d' % …`, the `format` filter) are capped, nested widths refused;
 - loops, calls and `range` share one count of iterations per render; nested loops add up;
-- the output is counted as it is produced, and the render stops at a deadline.
+- the output is counted as it is produced, and the render stops after MAX_SECONDS of CPU
+  time (CPU, not wall-clock, so a busy machine does not fail an honest template).
 
 A template over budget raises `RenderBudgetError` (a Jinja `SecurityError`), which the
 template editor shows as a translated problem and the dispatcher records as a render failure.
@@ -67,14 +68,14 @@ class RenderBudgetError(SecurityError):
 
 class _Budget:
     def __init__(self, seconds: float, iterations: int):
-        self.deadline = time.monotonic() + seconds
+        self.deadline = time.thread_time() + seconds
         self.left = iterations
 
     def tick(self) -> None:
         self.left -= 1
         if self.left < 0:
             raise RenderBudgetError("iterations")
-        if time.monotonic() > self.deadline:
+        if time.thread_time() > self.deadline:
             raise RenderBudgetError("time")
 
 
@@ -98,7 +99,7 @@ def _tick() -> None:
 
 def _check_time() -> None:
     current = _BUDGET.get()
-    if current is not None and time.monotonic() > current.deadline:
+    if current is not None and time.thread_time() > current.deadline:
         raise RenderBudgetError("time")
 
 

@@ -46,7 +46,7 @@ class Server:
         return requests.Session()
 
     def csrf(self, session: requests.Session, path: str) -> str:
-        page = session.get(self.url + path, timeout=30)
+        page = session.get(self.url + path, timeout=120)
         match = _CSRF.search(page.text)
         assert match, f"no CSRF token on {path} ({page.status_code})"
         return match.group(1)
@@ -80,7 +80,9 @@ def gunicorn(database_url: str, instance: Path, workers: int = 2, secret: str | 
                    "SECRET_KEY": secret or secrets.token_urlsafe(48),
                    "SALDO_BIND": f"127.0.0.1:{port}",
                    "WEB_CONCURRENCY": str(workers), "SMTP_PORT": "1",
-                   "SALDO_LINK_MAIL_ASYNC": "0", "LOG_LEVEL": "WARNING", **env}
+                   "SALDO_LINK_MAIL_ASYNC": "0", "LOG_LEVEL": "WARNING",
+                   # A loaded test machine can take long over a scrypt hash: no worker kills.
+                   "SALDO_WORKER_TIMEOUT": "300", **env}
     with log.open("w") as out:
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
                                     str(ROOT / "gunicorn.conf.py")], cwd=ROOT,
