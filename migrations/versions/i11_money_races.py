@@ -2,14 +2,14 @@
 payment issues for staff; chargebacks, with plan autopay paused while one is open
 
 Revision ID: i11_money_races
-Revises: i13_policy_band_consent
+Revises: i12_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "i11_money_races"
-down_revision = "i13_policy_band_consent"
+down_revision = "i12_sessions"
 branch_labels = None
 depends_on = None
 

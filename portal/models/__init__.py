@@ -22,6 +22,7 @@ from portal.models.ledger import (
 )
 from portal.models.payment_issues import Chargeback, PaymentIssue
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
+from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -45,11 +46,13 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "RememberToken",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",
+    "UserSession",
     "utcnow",
 ]
