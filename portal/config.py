@@ -88,6 +88,9 @@ class Config:
     UPLOAD_FOLDER = env("SALDO_UPLOAD_FOLDER")  # None: instance/uploads (outside the web root)
 
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # API requests per key and per client address (Flask-Limiter syntax).
+    API_RATE_LIMIT = env("SALDO_API_RATE_LIMIT", "600 per minute")
+    API_ADDRESS_RATE_LIMIT = env("SALDO_API_ADDRESS_RATE_LIMIT", "3000 per minute")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Stripe (embedded default: localstripe on 127.0.0.1:8420, started by `make demo`).

@@ -12,8 +12,10 @@ from portal.models.engagement import (
     PromiseToPay,
     PushSubscription,
 )
+from portal.models.integration import ApiKey, IdempotencyRecord
 from portal.models.ledger import (
     CHANNELS,
+    CreditNote,
     Debtor,
     ImportRun,
     Invoice,
@@ -27,9 +29,12 @@ __all__ = [
     "CHANNELS",
     "AccessLink",
     "AlertPolicy",
+    "ApiKey",
     "AuditEvent",
+    "CreditNote",
     "Debtor",
     "Dispute",
+    "IdempotencyRecord",
     "ImportRun",
     "Installment",
     "Invoice",

@@ -47,6 +47,7 @@ SECTIONS = {
     "disputes": ("agent",),
     "mail": ("analyst", "agent"),
     "users": (),
+    "integrations": (),  # API keys and webhook endpoints: administrators only
 }
 
 
