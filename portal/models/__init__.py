@@ -12,7 +12,14 @@ from portal.models.engagement import (
     PromiseToPay,
     PushSubscription,
 )
-from portal.models.integration import ApiKey, IdempotencyRecord
+from portal.models.integration import (
+    ApiKey,
+    IdempotencyRecord,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from portal.models.ledger import (
     CHANNELS,
     CreditNote,
@@ -53,5 +60,9 @@ __all__ = [
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "utcnow",
 ]

@@ -42,3 +42,52 @@ def test_a_key_needs_a_name_and_scopes(app, staff_client):
 def test_only_administrators_manage_keys(app, staff_client):
     client, _ = staff_client("analyst")
     assert client.get("/staff/api-keys").status_code == 403
+
+
+def test_admin_registers_an_endpoint_and_sees_the_delivery_log(app, staff_client):
+    from portal.models import WebhookEndpoint
+    from portal.webhooks.dispatch import deliver_due
+    from portal.webhooks.events import emit
+    from portal.webhooks.receiver import start
+    from tests.conftest import free_port
+
+    client, admin = staff_client("admin")
+    app.config["WEBHOOKS_ALLOW_PRIVATE"] = False
+    refused = post_form(client, "/staff/webhooks", {"url": "http://169.254.169.254/x",
+                                                    "events": ["invoice.paid"]})
+    assert refused.status_code == 400 and "link-local" in refused.get_data(as_text=True)
+
+    app.config["WEBHOOKS_ALLOW_PRIVATE"] = True
+    server = start(free_port(), secret="unset", status=503)
+    try:
+        page = post_form(client, "/staff/webhooks", {"url": server.url,
+                                                     "events": ["debtor.opted_out"]})
+        assert page.status_code == 302
+        endpoint = db.session.scalar(select(WebhookEndpoint))
+        server.secret = endpoint.secret
+        assert endpoint.events == ["debtor.opted_out"] and endpoint.created_by_id == admin.id
+        assert endpoint.secret in client.get("/staff/webhooks").get_data(as_text=True)
+
+        emit("debtor.opted_out", {"object": "debtor_opt_out", "customer_id": "C-1"})
+        db.session.commit()
+        deliver_due()
+        log = client.get("/staff/webhooks/deliveries").get_data(as_text=True)
+        assert "debtor.opted_out" in log and "503" in log and "Resend" not in log
+
+        server.status = 200
+        from portal.models import WebhookDelivery
+        delivery = db.session.scalar(select(WebhookDelivery))
+        db.session.execute(WebhookDelivery.__table__.update().values(status="failed"))
+        db.session.commit()
+        post_form(client, f"/staff/webhooks/deliveries/{delivery.id}/resend",
+                  token_from="/staff/webhooks/deliveries")
+        assert deliver_due()["delivered"] == 1
+        log = client.get("/staff/webhooks/deliveries").get_data(as_text=True)
+        assert "delivered" in log and "200" in log
+        assert len(server.events) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action.like("webhook_%")).order_by(AuditEvent.id))]
+    assert actions == ["webhook_endpoint.created", "webhook_delivery.resent"]
