@@ -3,10 +3,18 @@ it can never disagree with the API, and it needs no script or CDN (`/api/v1/refe
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, render_template
+from markupsafe import Markup, escape
 
 bp = Blueprint("api_reference", __name__, url_prefix="/api/v1")
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def inline_code(text: str | None) -> Markup:
+    """Docstrings write `code` in backticks: show it as code (everything else escaped)."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text or ""))))
 
 
 def ref_name(schema: dict | None) -> str | None:
@@ -67,4 +75,4 @@ def reference():
     spec = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
     return render_template("api/reference.html", spec=spec, operations=operations(spec),
                            schemas=spec.get("components", {}).get("schemas", {}),
-                           type_label=type_label, ref_name=ref_name)
+                           type_label=type_label, ref_name=ref_name, md=inline_code)

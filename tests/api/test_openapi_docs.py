@@ -32,6 +32,7 @@ def test_reference_page_is_rendered_locally(app, client):
     html = page.get_data(as_text=True)
     assert "/api/v1/invoices/bulk" in html and "Create or update up to 1,000 invoices" in html
     assert 'id="schema-InvoiceIn"' in html and "amount_minor" in html
+    assert "Create or update a debtor by <code>external_id</code>" in html
     assert "<script" not in html
     external = [u for u in re.findall(r'(?:src|href)="([^"]+)"', html)
                 if u.startswith(("http:", "https:", "//"))]
