@@ -92,10 +92,20 @@ def _as_response(result) -> Response:
     return make_response(result)
 
 
+HEADER_DOC = {
+    "in": "header", "name": HEADER, "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "description": "Send the same key again (with the same body) to get the first response "
+                   "instead of a second effect; another body with the key is a 422.",
+}
+
+
 def transactional(view):
     """Decorator for POST views: honour Idempotency-Key, and commit the view's work (with the
     stored response) in one transaction, or roll everything back on an error."""
+    from flask_smorest import Blueprint
 
+    @Blueprint.doc(parameters=[HEADER_DOC])
     @wraps(view)
     def wrapper(*args, **kwargs):
         key = request.headers.get(HEADER)

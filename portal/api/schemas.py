@@ -102,6 +102,8 @@ class InvoiceIn(Strict):
 
 class BulkInvoicesIn(Strict):
     invoices = f.List(f.Nested(InvoiceIn), required=True, validate=v.Length(min=1, max=1000))
+    dry_run = f.Boolean(load_default=False,
+                        metadata={"description": "Validate and count, write nothing"})
 
 
 class InvoiceOut(ma.Schema):
@@ -122,6 +124,7 @@ class InvoiceOut(ma.Schema):
 
 
 class BulkInvoicesOut(ma.Schema):
+    dry_run = f.Boolean(required=True)
     created = f.Integer(required=True)
     updated = f.Integer(required=True)
     invoices = f.List(f.Nested(InvoiceOut), required=True)

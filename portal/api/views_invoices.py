@@ -61,11 +61,15 @@ def upsert_invoice_view(data: dict):
 @bp.arguments(BulkInvoicesIn)
 @bp.response(200, BulkInvoicesOut)
 def bulk_invoices(data: dict):
-    """Create or update up to 1,000 invoices at once; all or nothing."""
+    """Create or update up to 1,000 invoices at once; all or nothing (`dry_run`: only check)."""
     results = _upsert(data["invoices"], "invoices.")
     created = sum(1 for _, was_created in results if was_created)
-    return {"created": created, "updated": len(results) - created,
-            "invoices": [invoice for invoice, _ in results]}
+    invoices = [invoice for invoice, _ in results]
+    if data["dry_run"]:
+        db.session.rollback()
+        invoices = []
+    return {"dry_run": data["dry_run"], "created": created, "updated": len(results) - created,
+            "invoices": invoices}
 
 
 @bp.route("/invoices", methods=["GET"])

@@ -67,6 +67,17 @@ def test_bulk_takes_a_thousand_and_refuses_more(app, api):
     assert too_many.get_json()["errors"][0]["field"] == "invoices"
 
 
+def test_bulk_dry_run_checks_and_writes_nothing(app, api):
+    items = [{**INVOICE, "invoice_id": f"F-{n}"} for n in range(3)]
+    checked = api.post("/api/v1/invoices/bulk", json={"invoices": items, "dry_run": True})
+    assert checked.status_code == 200
+    assert checked.get_json() == {"dry_run": True, "created": 3, "updated": 0, "invoices": []}
+    assert count(Invoice) == 0 and count(Debtor) == 0
+    bad = api.post("/api/v1/invoices/bulk", json={"invoices": [{**INVOICE, "amount_minor": 0}],
+                                                  "dry_run": True})
+    assert bad.status_code == 422
+
+
 def test_schema_errors_name_the_item_and_field(app, api):
     items = [INVOICE, {**INVOICE, "amount_minor": "12.50"}]
     errors = api.post("/api/v1/invoices/bulk", json={"invoices": items}).get_json()["errors"]

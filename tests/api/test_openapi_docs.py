@@ -18,6 +18,10 @@ def test_openapi_document_describes_the_api(app, client):
                  "/api/v1/risk-scores"):
         assert path in paths, path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    for path, item in paths.items():
+        if "post" in item:
+            names = [p["name"] for p in item["post"].get("parameters", [])]
+            assert "Idempotency-Key" in names, path
     problem = spec["components"]["responses"]["DEFAULT_ERROR"]["content"]
     assert list(problem) == ["application/problem+json"]
     invoice = spec["components"]["schemas"]["InvoiceIn"]["properties"]
