@@ -48,6 +48,12 @@ class Channels(Strict):
     push = f.Boolean()
 
 
+class Consent(Strict):
+    email = f.Date(allow_none=True)
+    sms = f.Date(allow_none=True)
+    whatsapp = f.Date(allow_none=True)
+
+
 class DebtorIn(Strict):
     external_id = f.String(required=True, validate=ID)
     name = f.String(validate=v.Length(min=1, max=200))
@@ -57,7 +63,10 @@ class DebtorIn(Strict):
     timezone = f.String(allow_none=True, validate=v.Length(max=64))
     country = f.String(allow_none=True, validate=v.Length(max=8))
     paperless = f.Boolean()
-    channels = f.Nested(Channels, metadata={"description": "Channels the debtor consented to"})
+    channels = f.Nested(Channels, metadata={"description": "Channels the debtor allows"})
+    consent = f.Nested(Consent, metadata={"description": "The day the debtor consented to "
+                                          "each channel (null clears it); required before "
+                                          "contact where the law asks for explicit consent"})
     identity = f.Nested(Identity, metadata={"description": "The fact a debtor confirms "
                                             "before seeing amounts; stored hashed"})
 
@@ -75,6 +84,9 @@ class DebtorOut(ma.Schema):
     channels = f.Method("_channels", required=True,
                         metadata={"type": "object",
                                   "additionalProperties": {"type": "boolean"}})
+    consent = f.Method("_consent", required=True, metadata={
+        "type": "object", "additionalProperties": {"type": ["string", "null"],
+                                                   "format": "date"}})
     opted_out_at = f.DateTime(allow_none=True)
     identity_kind = f.String(allow_none=True)
     created_at = f.DateTime(required=True)
@@ -82,6 +94,11 @@ class DebtorOut(ma.Schema):
 
     def _channels(self, debtor) -> dict:
         return {c: bool(getattr(debtor, f"allow_{c}")) for c in CHANNELS}
+
+    def _consent(self, debtor) -> dict:
+        from portal.debtor.consent import consents_of
+
+        return {c: d.isoformat() if d else None for c, d in consents_of(debtor).items()}
 
 
 class InvoiceIn(Strict):

@@ -33,11 +33,13 @@ def upsert_debtor_view(data: dict):
     """Create or update a debtor by `external_id`."""
     identity = data.pop("identity", None)
     channels = data.pop("channels", None)
+    consents = data.pop("consent", None)
     external_id = data.pop("external_id")
     try:
         debtor, created = upsert_debtor(
             external_id, data, channels=channels,
             identity=(identity["kind"], identity["value"]) if identity else None,
+            consents=consents,
             actor=actor())
     except DebtorError as exc:
         raise ApiProblem(422, str(exc), slug="validation-error",

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
+from portal.debtor.consent import ConsentError, set_consents
 from portal.debtor.identity import KINDS, normalise, set_identity
 from portal.extensions import db
 from portal.ledger.rows import RowError, _contact, _locale_tz_country
-from portal.models import CHANNELS, Debtor
+from portal.models import CHANNELS, Debtor, utcnow
 
 PLAIN_FIELDS = ("name", "email", "phone", "locale", "timezone", "country", "paperless")
 
@@ -64,6 +65,7 @@ def _snapshot(debtor: Debtor) -> dict:
 
 def upsert_debtor(external_id: str, fields: dict, *, channels: dict[str, bool] | None = None,
                   identity: tuple[str, str] | None = None,
+                  consents: dict | None = None,
                   actor: tuple[str, int | None] = ("system", None)) -> tuple[Debtor, bool]:
     """Create or update the debtor `external_id`; return (debtor, created)."""
     fields = clean_fields(fields)
@@ -92,6 +94,13 @@ def upsert_debtor(external_id: str, fields: dict, *, channels: dict[str, bool] |
         setattr(debtor, f"allow_{channel}", bool(allowed))
     if identity is not None:
         set_identity(debtor, identity[1], identity[0])
+    if consents:
+        try:
+            set_consents(debtor, consents, utcnow().date(), actor_type=actor[0],
+                         actor_id=actor[1])
+        except ConsentError as exc:
+            raise DebtorError(f"consent.{exc.channel}",
+                              f"consent.{exc.channel} cannot be in the future") from exc
     after = _snapshot(debtor)
     if created or after != before:
         audit.record(actor[0], actor[1], "debtor.created" if created else "debtor.updated",

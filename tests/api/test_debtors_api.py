@@ -35,6 +35,23 @@ def test_upsert_creates_then_updates(app, api):
     assert actions == ["debtor.created", "debtor.updated"]
 
 
+def test_consent_dates_per_channel(app, api):
+    body = {"external_id": "C-5", "consent": {"email": "2026-01-15", "whatsapp": "2026-02-01"}}
+    out = api.post("/api/v1/debtors", json=body).get_json()
+    assert out["consent"] == {"email": "2026-01-15", "sms": None, "whatsapp": "2026-02-01"}
+    cleared = api.post("/api/v1/debtors", json={"external_id": "C-5",
+                                                "consent": {"whatsapp": None}}).get_json()
+    assert cleared["consent"]["whatsapp"] is None and cleared["consent"]["email"]
+    debtor = db.session.scalar(select(Debtor).where(Debtor.external_id == "C-5"))
+    assert debtor.consent_email_at.isoformat() == "2026-01-15"
+    future = api.post("/api/v1/debtors", json={"external_id": "C-5",
+                                               "consent": {"sms": "2999-01-01"}})
+    assert future.status_code == 422
+    assert future.get_json()["errors"][0]["field"] == "consent.sms"
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "consent.updated", AuditEvent.actor_type == "api")) is not None
+
+
 def test_invalid_fields_are_field_level_problems(app, api):
     response = api.post("/api/v1/debtors", json={"external_id": "C-1", "email": "not-mail"})
     assert response.status_code == 422
