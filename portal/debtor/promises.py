@@ -96,6 +96,8 @@ def keep_promises(invoice_ids) -> int:
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, PromiseToPay) and obj.id in kept:
             db.session.expire(obj)
+    for promise_id in kept:
+        emit("promise.kept", db.session.get(PromiseToPay, promise_id))
     return len(kept)
 
 
