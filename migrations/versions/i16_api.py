@@ -1,7 +1,7 @@
 """api keys, idempotency, credit notes
 
 Revision ID: i16_api
-Revises: i13_policy_band_consent
+Revises: i12_sessions
 
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i16_api'
-down_revision = 'i13_policy_band_consent'
+down_revision = 'i12_sessions'
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,7 @@ from portal.models.ledger import (
     PaymentAllocation,
 )
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
+from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -54,12 +55,14 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "RememberToken",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",
+    "UserSession",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",
