@@ -18,6 +18,7 @@ from payments.allocation import allocate, release
 from portal.audit import record
 from portal.extensions import db
 from portal.models import Installment, Invoice, Payment, PaymentPlan, utcnow
+from portal.webhooks.events import emit
 
 # The states from which Stripe's "succeeded" (or "failed") may still be recorded.
 OPEN_STATES = ("pending", "confirming", "failed")
@@ -62,6 +63,10 @@ def apply_success(payment: Payment, payment_intent_id: str | None,
     record("system", None, "payment.succeeded", payment,
            after={"amount_minor": payment.amount_minor, "currency": payment.currency,
                   "payment_intent": payment_intent_id, "excess_minor": excess})
+    emit("payment.succeeded", payment)
+    for invoice in sorted({a.invoice for a in payment.allocations}, key=lambda i: i.id):
+        if invoice.status == "paid":  # allocation only touches open invoices: paid just now
+            emit("invoice.paid", invoice)
     return True
 
 
@@ -72,9 +77,17 @@ def _installment_paid(installment: Installment) -> None:
     plan = installment.plan
     if all(i.status in ("paid", "cancelled") for i in plan.installments) and (
             plan.status == "active"):
-        plan.status = "completed"
-        plan.ended_at = utcnow()
-        record("system", None, "plan.completed", plan)
+        complete_plan(plan, "installments_paid")
+
+
+def complete_plan(plan: PaymentPlan, reason: str) -> None:
+    """An active plan is done: nothing is left to charge."""
+    for installment in plan.installments:
+        if installment.status != "paid":
+            installment.status, installment.next_attempt_on = "cancelled", None
+    plan.status, plan.ended_at = "completed", utcnow()
+    record("system", None, "plan.completed", plan, after={"reason": reason})
+    emit("plan.completed", plan)
 
 
 def plan_balance(plan_id: int) -> int:
@@ -91,11 +104,7 @@ def close_settled_plans(plan_ids: set[int]) -> None:
         plan = db.session.get(PaymentPlan, plan_id)
         if plan is None or plan.status != "active" or plan_balance(plan_id) > 0:
             continue
-        for installment in plan.installments:
-            if installment.status != "paid":
-                installment.status, installment.next_attempt_on = "cancelled", None
-        plan.status, plan.ended_at = "completed", utcnow()
-        record("system", None, "plan.completed", plan, after={"reason": "balance_settled"})
+        complete_plan(plan, "balance_settled")
 
 
 def claim_for_confirm(payment: Payment) -> bool:
@@ -187,6 +196,8 @@ def _raise_refunded(payment: Payment, target, action: str) -> int:
             released = release(payment, total - current.refunded_minor)
             record("system", None, action, payment,
                    after={"refunded_minor": total, "released_minor": released})
+            if action == "payment.refunded":
+                emit("payment.refunded", payment)
             return released
     raise RuntimeError(f"payment {payment.id}: refund total kept changing under us")
 

@@ -2,14 +2,14 @@
 payment issues for staff; chargebacks, with plan autopay paused while one is open
 
 Revision ID: i11_money_races
-Revises: i12_sessions
+Revises: i16_webhooks
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "i11_money_races"
-down_revision = "i12_sessions"
+down_revision = "i16_webhooks"
 branch_labels = None
 depends_on = None
 

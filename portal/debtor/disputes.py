@@ -17,6 +17,7 @@ from sqlalchemy import update
 from portal import audit
 from portal.extensions import db
 from portal.models import Dispute, Invoice
+from portal.webhooks.events import emit
 
 REASONS = ("wrong_amount", "already_paid", "not_received", "other")
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
@@ -117,4 +118,5 @@ def open_dispute(invoice: Invoice, reason: str, message: str,
     audit.record("debtor", invoice.debtor_id, "dispute.opened", dispute,
                  after={"invoice": invoice.external_id, "reason": reason,
                         "attachment": mime})
+    emit("dispute.opened", dispute)
     return dispute

@@ -12,8 +12,17 @@ from portal.models.engagement import (
     PromiseToPay,
     PushSubscription,
 )
+from portal.models.integration import (
+    ApiKey,
+    IdempotencyRecord,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from portal.models.ledger import (
     CHANNELS,
+    CreditNote,
     Debtor,
     ImportRun,
     Invoice,
@@ -29,10 +38,13 @@ __all__ = [
     "CHANNELS",
     "AccessLink",
     "AlertPolicy",
+    "ApiKey",
     "AuditEvent",
     "Chargeback",
+    "CreditNote",
     "Debtor",
     "Dispute",
+    "IdempotencyRecord",
     "ImportRun",
     "Installment",
     "Invoice",
@@ -54,5 +66,9 @@ __all__ = [
     "StripeEvent",
     "UTCDateTime",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "utcnow",
 ]

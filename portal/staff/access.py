@@ -50,6 +50,7 @@ SECTIONS = {
     "payments": ("analyst", "agent"),
     "refunds": (),
     "users": (),
+    "integrations": (),  # API keys and webhook endpoints: administrators only
 }
 
 
