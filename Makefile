@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install install-test bench bench-import bench-risk bench-alerts bench-staff clean
+.PHONY: demo test lint install install-test bench bench-import bench-risk bench-alerts bench-staff bench-replies clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 ## Benchmarks (print figures; see benches/README.md). `make bench` runs them all (long).
-bench: bench-import bench-risk bench-alerts bench-staff
+bench: bench-import bench-risk bench-alerts bench-staff bench-replies
 
 bench-import: $(STAMP)
 	$(BIN)/python benches/import_ledger.py
@@ -44,6 +44,9 @@ bench-alerts: $(STAMP)
 
 bench-staff: $(STAMP)
 	$(BIN)/python benches/staff_console.py
+
+bench-replies: $(STAMP)
+	$(BIN)/python benches/replies.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

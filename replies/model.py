@@ -66,6 +66,7 @@ class ReplyClassifier(BaseEstimator, ClassifierMixin):
                                                   cv=self.calibration_folds)),
         ]).fit(texts, list(intents))
         self.classes_ = self.intent_.classes_
+        self.n_train_ = len(texts)
         if languages is not None:
             self.language_ = Pipeline([
                 ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4),

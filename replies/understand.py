@@ -82,7 +82,7 @@ def understand_many(texts, today, model, languages=LANGUAGES) -> list[Understand
         intent, confidence = classes[best], float(row[best])
         if intent == "hardship" and when is not None and when >= day:
             intent = "promise"
-            confidence = max(confidence, float(row[classes.index("promise")]))
+            confidence = confidence + float(row[classes.index("promise")])
         results.append(Understanding(intent, confidence, lang,
                                      when if intent == "promise" else None, amount))
     return results

@@ -20,6 +20,7 @@ from portal.models.ledger import (
     Payment,
     PaymentAllocation,
 )
+from portal.models.replies import ReplyLabel, ReplyModelVersion
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.types import UTCDateTime, utcnow
 
@@ -42,6 +43,8 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "ReplyLabel",
+    "ReplyModelVersion",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",
