@@ -73,7 +73,7 @@ _DAY_LEAD = (r"(?:el\s+dia|el|del|dia|no\s+dia|o\s+dia|ate\s+o\s+dia|ate\s+dia|p
              r"para\s+el|hasta\s+el|antes\s+del|on\s+the|by\s+the|before\s+the|the)")
 _ORD = r"(?:st|nd|rd|th|o|a)?"
 _NEXT_WEEK = (r"(?:de\s+la\s+otra\s+semana|de\s+la\s+proxima\s+semana|de\s+la\s+semana\s+"
-              r"que\s+viene|da\s+semana\s+que\s+vem|da\s+proxima\s+semana|next\s+week)")
+              r"(?:que|q)\s+viene|da\s+semana\s+(?:que|q)\s+vem|da\s+proxima\s+semana|next\s+week)")
 
 
 def _rules(language: str) -> list[tuple[re.Pattern, object]]:
@@ -151,19 +151,19 @@ def _rules(language: str) -> list[tuple[re.Pattern, object]]:
         (r"(?<!\bla )(?<!\bpor la )(?<!\ben la )(?<!\bpela )(?<!\bde )(?<!\bda )(?<!\besta )"
          r"\b(?:manana|amanha|tomorrow|tomorow|tomoro|tmrw|tmr|2morrow|2moro)\b",
          lambda m, t: t + timedelta(days=1)),
-        (r"\b(?:hoy|hoje|hj|today|tonight|tdy|ahorita|ahora\s+mismo|agora\s+mesmo|"
+        (r"\b(?:hoy|hoje|hj|today|tonight|tdy|ahora\s+mismo|agora\s+mesmo|"
          r"esta\s+noche|esta\s+tarde|hoy\s+mismo|2nite)\b", lambda m, t: t),
         (rf"\b(?:en|em|dentro\s+de|daqui\s+a|daqui|in|within)\s+(?:unos\s+|uns\s+)?"
          rf"(?P<n>\d{{1,2}}|{_alternatives(counts)})\s+"
          r"(?P<unit>dias|dia|days|day|semanas|semana|weeks|week)\b", in_n),
         (r"\b(?:la\s+otra\s+semana|otra\s+semana|la\s+proxima\s+semana|proxima\s+semana|"
-         r"la\s+semana\s+que\s+viene|semana\s+que\s+viene|la\s+semana\s+entrante|"
-         r"semana\s+que\s+vem|next\s+week)\b", lambda m, t: t + timedelta(days=7)),
+         r"la\s+semana\s+(?:que|q)\s+viene|semana\s+(?:que|q)\s+viene|la\s+semana\s+entrante|"
+         r"semana\s+(?:que|q)\s+vem|next\s+week)\b", lambda m, t: t + timedelta(days=7)),
         (r"\b(?:a\s+)?(?:fin|finales|final|fim|end)\s+(?:de|del|do|da|of\s+the|of)\s+"
          r"(?:(?P<next>proximo|next)\s+)?(?:mes|month)\b(?P<next2>\s+que\s+(?:viene|vem))?"
          r"|\bmonth\s+end\b(?P<x>)|\beom\b", end_of_month),
-        (r"\b(?:el\s+mes\s+que\s+viene|el\s+otro\s+mes|el\s+proximo\s+mes|proximo\s+mes|"
-         r"mes\s+que\s+viene|mes\s+que\s+vem|next\s+month|el\s+mes\s+entrante)\b",
+        (r"\b(?:el\s+mes\s+(?:que|q)\s+viene|el\s+otro\s+mes|el\s+proximo\s+mes|proximo\s+mes|"
+         r"mes\s+(?:que|q)\s+viene|mes\s+(?:que|q)\s+vem|next\s+month|el\s+mes\s+entrante)\b",
          lambda m, t: add_months(t, 1)),
         (r"\b(?:quincena|quinzena)\b", lambda m, t: quincena(t)),
         (r"\b(?:fin\s+de\s+semana|finde|fim\s+de\s+semana|weekend)\b",

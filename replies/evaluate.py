@@ -7,6 +7,7 @@ Pure functions over the shipped corpus; the benchmark and the champion/challenge
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from sklearn.metrics import f1_score
 
@@ -70,5 +71,5 @@ def _amount_accuracy(pairs) -> float | None:
     with_amount = [(r, u) for r, u in pairs if r["amount"]]
     if not with_amount:
         return None
-    from replies.amounts import format_amount
-    return sum(format_amount(u.amount) == r["amount"] for r, u in with_amount) / len(with_amount)
+    return sum(u.amount is not None and u.amount == Decimal(r["amount"])
+               for r, u in with_amount) / len(with_amount)

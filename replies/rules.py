@@ -1,9 +1,10 @@
 """Rules that run before the classifier: stop words and unmistakable patterns.
 
-A rule answers only when it cannot be wrong in practice: the whole message is a stop word
-("STOP", "BAJA", "SAIR", "PARAR", "CANCELAR", "UNSUBSCRIBE" and their usual variants, with
-greetings, "please" and emoji around them), or it asks, in so many words, to stop receiving
-messages. Everything else goes to the classifier.
+A rule answers only when it cannot be wrong in practice: the whole message (or one of its
+sentences) is a stop word ("STOP", "BAJA", "SAIR", "PARAR", "CANCELAR", "UNSUBSCRIBE" and
+their usual variants, with greetings, "please" and emoji around them), or it asks, in so many
+words, to stop receiving messages; or it says there is no money until a day still to come
+(a promise for that day). Everything else goes to the classifier.
 """
 
 from __future__ import annotations
@@ -36,9 +37,19 @@ _STOP_PATTERNS = re.compile("|".join((
     r"\bstop (?:texting|messaging|sending|contacting|calling)\b",
     r"\b(?:do ?n[o']?t|dont|do not) (?:text|message|contact|call)\w* (?:me|this)",
     r"\b(?:remove|take) me (?:off|from)\b",
-    r"\bno (?:vuelvan|vuelva|volver) a (?:escribir|llamar|mandar|enviar)",
+    r"\bno (?:me |nos )?(?:vuelvan|vuelva|volver) a (?:escribir|llamar|mandar|enviar)",
     r"\bnao (?:me )?(?:mandem|mande|enviem|envie) mais\b",
 )))
+
+
+_UNTIL = re.compile(r"\b(?:no tengo|no tenemos|nao tenho|don ?t have|dont have|sin|sem|no me pagan|"
+                    r"nao recebo|no cobro)\b.*\b(?:hasta|ate|until|till|antes de)\b")
+
+
+def no_money_until(normalised: str) -> bool:
+    """'No tengo plata hasta la quincena', 'não tenho até sexta', 'I don't have it until the
+    15th': with a date still to come, a promise for that date (``replies.understand``)."""
+    return bool(_UNTIL.search(normalised.replace("'", " ")))
 
 
 def stop_rule(text: str) -> bool:

@@ -24,7 +24,7 @@ from replies import LANGUAGES
 from replies.amounts import extract_amount, format_amount
 from replies.dates import resolve_date
 from replies.model import model_input
-from replies.rules import stop_rule
+from replies.rules import no_money_until, stop_rule
 from replies.text import normalize
 
 CONFIDENT = 0.6
@@ -73,14 +73,17 @@ def understand_many(texts, today, model, languages=LANGUAGES) -> list[Understand
     proba = model.predict_proba(inputs)
     classes = list(model.classes_)
     results = []
-    for text, lang, day, (when, amount), row in zip(texts, spoken, days, named, proba,
-                                                    strict=True):
+    for text, n, lang, day, (when, amount), row in zip(texts, normalised, spoken, days, named,
+                                                       proba, strict=True):
         if stop_rule(text or ""):
             results.append(Understanding("stop", RULE_CONFIDENCE, lang, None, amount, True))
             continue
         best = int(row.argmax())
         intent, confidence = classes[best], float(row[best])
-        if intent == "hardship" and when is not None and when >= day:
+        if when is not None and when >= day and no_money_until(n) \
+                and intent in ("hardship", "promise", "other"):
+            intent, confidence = "promise", max(RULE_CONFIDENCE - 0.09, confidence)
+        elif intent == "hardship" and when is not None and when >= day:
             intent = "promise"
             confidence = confidence + float(row[classes.index("promise")])
         results.append(Understanding(intent, confidence, lang,

@@ -68,7 +68,7 @@ DATES = {
         ("el próximo viernes", "wd", 4), ("el viernes que viene", "wd", 4),
         ("este viernes", "wd", 4), ("el lunes de la otra semana", "wd_next_week", 0),
         ("mañana", "plus", 1), ("mañana temprano", "plus", 1), ("pasado mañana", "plus", 2),
-        ("hoy", "today", None), ("hoy en la noche", "today", None), ("ahorita", "today", None),
+        ("hoy", "today", None), ("hoy en la noche", "today", None),
         ("el 15", "day", 15), ("el día 10", "day", 10), ("el 30", "day", 30), ("el 5", "day", 5),
         ("el 20", "day", 20), ("dia 25", "day", 25), ("el quince", "day", 15),
         ("en la quincena", "quincena", None), ("la quincena", "quincena", None),

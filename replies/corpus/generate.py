@@ -27,8 +27,8 @@ from replies.corpus.fillers import (
 from replies.corpus.phrases import PHRASES
 from replies.text import strip_accents
 
-PER_INTENT = {"promise": 150, "already_paid": 62, "hardship": 62, "dispute": 56, "stop": 40,
-              "question": 62, "other": 48}
+PER_INTENT = {"promise": 200, "already_paid": 84, "hardship": 84, "dispute": 80, "stop": 56,
+              "question": 84, "other": 72}
 SECOND_SENTENCES = {
     "es": ["recibí el mensaje.", "disculpe la demora.", "vi su mensaje.",
            "perdón por no responder antes.", "les escribo por lo de la factura."],

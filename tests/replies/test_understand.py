@@ -46,9 +46,20 @@ def test_a_promise_carries_its_date_and_amount(reply_model):
     assert found.confident
 
 
-def test_no_money_until_a_day_is_a_promise_for_that_day(reply_model):
-    found = understand("No tengo plata hasta la quincena", TODAY, reply_model)
-    assert (found.intent, found.promised_on) == ("promise", date(2026, 11, 30))
+@pytest.mark.parametrize(("text", "promised_on"), [
+    ("No tengo plata hasta la quincena", date(2026, 11, 30)),
+    ("não tenho dinheiro até sexta", date(2026, 11, 27)),
+    ("I don't have it until the 15th", date(2026, 12, 15)),
+])
+def test_no_money_until_a_day_is_a_promise_for_that_day(reply_model, text, promised_on):
+    found = understand(text, TODAY, reply_model)
+    assert (found.intent, found.promised_on) == ("promise", promised_on)
+    assert found.confident
+
+
+def test_no_money_without_a_day_is_hardship(reply_model):
+    found = understand("no tengo plata, me quedé sin trabajo", TODAY, reply_model)
+    assert (found.intent, found.promised_on) == ("hardship", None)
 
 
 def test_next_payday_is_a_promise_without_a_date(reply_model):
