@@ -209,6 +209,15 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 _CACHE: dict[str, list] = {}
 
 
+_THIS_MORNING = re.compile(r"\b(?:esta\s+manana|hoy\s+temprano|hoje\s+cedo|hoje\s+de\s+manha|"
+                           r"this\s+morning|earlier\s+today)\b")
+
+
+def said_as_past(text: str) -> bool:
+    """'esta mañana', 'hoje cedo', 'this morning': today, but already gone by."""
+    return bool(_THIS_MORNING.search(text))
+
+
 def resolve_date(text: str, language: str, today: date) -> date | None:
     """The last date to come that ``text`` (normalised) names, else the last past one."""
     rules = _CACHE.get(language)

@@ -26,6 +26,7 @@ from sklearn.svm import LinearSVC
 
 from replies import LANGUAGES
 from replies.concepts import concept_tokens
+from replies.dates import said_as_past
 
 DATE_MARK, PAST_MARK, AMOUNT_MARK = "zzdate", "zzpast", "zzamount"
 _MARKS = (DATE_MARK, PAST_MARK, AMOUNT_MARK)
@@ -36,7 +37,8 @@ def model_input(normalised: str, named_date, today, has_amount: bool) -> str:
     (``zzdate`` for a date from today on, ``zzpast`` for one before it)."""
     marks = ""
     if named_date is not None:
-        marks += f" {DATE_MARK}" if named_date >= today else f" {PAST_MARK}"
+        past = named_date < today or (named_date == today and said_as_past(normalised))
+        marks += f" {PAST_MARK}" if past else f" {DATE_MARK}"
     concepts = concept_tokens(normalised)
     return (normalised + marks + (f" {AMOUNT_MARK}" if has_amount else "")
             + (f" {concepts}" if concepts else ""))

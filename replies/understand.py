@@ -39,6 +39,7 @@ class Understanding:
     promised_on: date | None = None
     amount: Decimal | None = None
     by_rule: bool = False
+    text: str = ""  # the reply as received (not part of the CLI contract)
 
     @property
     def confident(self) -> bool:
@@ -76,7 +77,8 @@ def understand_many(texts, today, model, languages=LANGUAGES) -> list[Understand
     for text, n, lang, day, (when, amount), row in zip(texts, normalised, spoken, days, named,
                                                        proba, strict=True):
         if stop_rule(text or ""):
-            results.append(Understanding("stop", RULE_CONFIDENCE, lang, None, amount, True))
+            results.append(Understanding("stop", RULE_CONFIDENCE, lang, None, amount, True,
+                                         text or ""))
             continue
         best = int(row.argmax())
         intent, confidence = classes[best], float(row[best])
@@ -87,5 +89,6 @@ def understand_many(texts, today, model, languages=LANGUAGES) -> list[Understand
             intent = "promise"
             confidence = confidence + float(row[classes.index("promise")])
         results.append(Understanding(intent, confidence, lang,
-                                     when if intent == "promise" else None, amount))
+                                     when if intent == "promise" else None, amount,
+                                     text=text or ""))
     return results

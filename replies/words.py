@@ -7,12 +7,35 @@ from __future__ import annotations
 
 WEEKDAYS = {
     "es": {"lunes": 0, "martes": 1, "miercoles": 2, "mierc": 2, "jueves": 3, "viernes": 4,
-           "vienes": 4, "viernez": 4, "sabado": 5, "sabados": 5, "domingo": 6},
+           "viernez": 4, "sabado": 5, "sabados": 5, "domingo": 6},
     "pt": {"segunda": 0, "terca": 1, "quarta": 2, "quinta": 3, "sexta": 4, "sabado": 5,
            "domingo": 6},
     "en": {"monday": 0, "tuesday": 1, "tues": 1, "wednesday": 2, "weds": 2, "thursday": 3,
            "thurs": 3, "friday": 4, "fri": 4, "saturday": 5, "sunday": 6},
 }
+
+_NOT_TYPOS = frozenset({"mates", "marte", "quita", "quint", "quina", "unday", "frida",
+                        "sunda", "monda", "viene", "vienes", "artes", "mares", "venes",
+                        "vines", "sbado"})
+
+
+def with_typos(days: dict[str, int]) -> dict[str, int]:
+    """Each weekday of six letters or more also with one letter dropped or two swapped
+    ("juevs", "vienres"), as people type; never a variant that is a word of its own."""
+    out = dict(days)
+    for word, index in days.items():
+        if len(word) < 6:
+            continue
+        variants = {word[:i] + word[i + 1:] for i in range(len(word))}
+        variants |= {word[:i] + word[i + 1] + word[i] + word[i + 2:]
+                     for i in range(len(word) - 1)}
+        for variant in variants - _NOT_TYPOS:
+            out.setdefault(variant, index)
+    return out
+
+
+WEEKDAYS = {language: with_typos(days) for language, days in WEEKDAYS.items()}
+
 
 MONTHS = {
     "es": {"enero": 1, "ene": 1, "febrero": 2, "feb": 2, "marzo": 3, "abril": 4, "abr": 4,

@@ -97,3 +97,17 @@ def test_time_zones_decide_what_today_is():
     bogota = when("mañana", today=local_today(late_evening_bogota, "America/Bogota"))
     madrid = when("mañana", today=local_today(late_evening_bogota, "Europe/Madrid"))
     assert (bogota, madrid) == (date(2026, 11, 27), date(2026, 11, 28))
+
+
+def test_weekdays_with_a_typo_still_count_but_real_words_do_not():
+    assert when("t pago el juevs") == date(2026, 12, 3)
+    assert when("le pago el vienres") == date(2026, 11, 27)
+    assert when("viene mi hermano y paga") is None
+    assert when("la semana que viene") == date(2026, 12, 3)
+
+
+def test_this_morning_is_today_but_past():
+    from replies.dates import said_as_past
+
+    assert when("pagué esta mañana") == THU
+    assert said_as_past("pague esta manana") and not said_as_past("pago manana")

@@ -119,3 +119,7 @@ def test_corpus_shape():
         assert not {r["text"].lower() for r in train} & {r["text"].lower() for r in heldout}
         for r in rows:
             assert (r["promised_on"] is not None) <= (r["intent"] == "promise")
+
+
+def test_paid_this_morning_is_already_paid(reply_model):
+    assert understand("pague esta mañana x nequi", TODAY, reply_model).intent == "already_paid"
