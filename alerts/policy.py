@@ -20,8 +20,8 @@ from alerts.calendar import Profile, profile_for, send_slot, shifted_day, window
 from alerts.facts import DebtorFact, Decision, Decisions, InvoiceFact, Snapshot
 from alerts.rules import Rule, contacts_in_week, contacts_today, pick_channel, rules_for
 
-SKIP_REASONS = ("paid", "disputed", "in_plan", "promised", "low_risk", "opted_out", "holdout",
-                "no_channel", "quiet_hours", "cap")
+SKIP_REASONS = ("paid", "disputed", "in_plan", "promised", "paused", "low_risk", "opted_out",
+                "holdout", "no_channel", "quiet_hours", "cap")
 
 
 def band_of(probability: float | None, settings: dict) -> str:
@@ -78,6 +78,8 @@ def _invoice_skip(invoice: InvoiceFact, rule: Rule, band: str, settings: dict,
         return "in_plan"
     if invoice.promised_until is not None and today <= invoice.promised_until:
         return "promised"
+    if invoice.paused_until is not None and today <= invoice.paused_until:
+        return "paused"
     if rule.offset <= 0 and -rule.offset not in settings["lead_days"].get(band, []):
         return "low_risk"
     return None

@@ -11,13 +11,13 @@ from payments.money import parse_typed_amount, to_major
 from portal.auth import debtor_required
 from portal.debtor import bp
 from portal.debtor.account import own_invoice
-from portal.debtor.disputes import DisputeError, attachment_file, open_dispute
 from portal.debtor.forms import DisputeForm, PromiseForm
 from portal.debtor.messages import dispute_error, promise_error
-from portal.debtor.promises import PromiseError, make_promise, promise_bounds
 from portal.debtor.util import debtor_today, me, owned_or_404
 from portal.extensions import db, limiter
 from portal.models import Dispute, Invoice, PromiseToPay
+from portal.operations.disputes import DisputeError, attachment_file, open_dispute
+from portal.operations.promises import PromiseError, make_promise, promise_bounds
 
 
 @bp.route("/invoices/<int:invoice_id>/promise", methods=["GET", "POST"])

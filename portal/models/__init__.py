@@ -20,7 +20,7 @@ from portal.models.ledger import (
     Payment,
     PaymentAllocation,
 )
-from portal.models.replies import ReplyLabel, ReplyModelVersion
+from portal.models.replies import ReminderPause, ReplyLabel, ReplyModelVersion
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.types import UTCDateTime, utcnow
 
@@ -43,6 +43,7 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "ReminderPause",
     "ReplyLabel",
     "ReplyModelVersion",
     "RiskScore",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -26,6 +26,22 @@ class ReplyModelVersion(db.Model):
     n_corrections: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderPause(db.Model):
+    """The debtor's reminders are paused up to and including ``until`` (after a promise made
+    in a reply, or while a payment they say they made is checked)."""
+
+    __tablename__ = "reminder_pause"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id", ondelete="CASCADE"))
+    until: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(16))  # promise | payment_claim
+    source: Mapped[str] = mapped_column(String(64))  # e.g. reply:<inbound id>
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_reminder_pause_debtor_until", "debtor_id", "until"),)
 
 
 class ReplyLabel(db.Model):
