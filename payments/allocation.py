@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation
+from portal.operations.promises import keep_promises
 
 
 def _locked_open_invoices(debtor_id: int, currency: str) -> list[Invoice]:
@@ -57,6 +58,7 @@ def allocate(payment: Payment, received_on: date, plan_id: int | None = None) ->
         if invoice.paid_minor == invoice.amount_minor:
             invoice.status = "paid"
             invoice.settled_on = received_on
+    keep_promises(i.id for i in invoices if i.status == "paid")
     return max(remaining, 0)
 
 

@@ -1,7 +1,7 @@
 """reply understanding: model versions and staff labels
 
 Revision ID: i15_replies
-Revises: 0006
+Revises: i13_policy_band_consent
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'i15_replies'
-down_revision = '0006'
+down_revision = 'i13_policy_band_consent'
 branch_labels = None
 depends_on = None
 
