@@ -66,7 +66,7 @@ def understand_many(texts, today, model, languages=LANGUAGES) -> list[Understand
     if len(allowed) == 1:
         spoken = [allowed[0]] * len(texts)
     else:
-        spoken = [max(p, key=p.get) for p in model.language_proba(normalised, allowed)]
+        spoken = [str(max(p, key=p.get)) for p in model.language_proba(normalised, allowed)]
     named = [(resolve_date(n, lang, day), extract_amount(n, lang))
              for n, lang, day in zip(normalised, spoken, days, strict=True)]
     inputs = [model_input(n, d, day, a is not None)
@@ -81,7 +81,7 @@ def understand_many(texts, today, model, languages=LANGUAGES) -> list[Understand
                                          text or ""))
             continue
         best = int(row.argmax())
-        intent, confidence = classes[best], float(row[best])
+        intent, confidence = str(classes[best]), float(row[best])
         if when is not None and when >= day and no_money_until(n) \
                 and intent in ("hardship", "promise", "other"):
             intent, confidence = "promise", max(RULE_CONFIDENCE - 0.09, confidence)
