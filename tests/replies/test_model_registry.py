@@ -80,3 +80,12 @@ def test_train_cli(app, db, runner):
     assert result.exit_code == 0, result.output
     assert "promoted" in result.output and "macro-F1" in result.output
     assert db.session.query(ReplyModelVersion).count() == 1
+
+
+def test_the_demo_trains_a_reply_model_once(app, db):
+    from portal.devstack import _train_replies
+
+    _train_replies()
+    _train_replies()
+    assert db.session.query(ReplyModelVersion).count() == 1
+    assert registry.champion().is_active
