@@ -1,7 +1,7 @@
 """reply understanding: model versions and staff labels
 
 Revision ID: i15_replies
-Revises: i13_policy_band_consent
+Revises: i12_sessions
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'i15_replies'
-down_revision = 'i13_policy_band_consent'
+down_revision = 'i12_sessions'
 branch_labels = None
 depends_on = None
 

@@ -22,6 +22,7 @@ from portal.models.ledger import (
 )
 from portal.models.replies import ReminderPause, ReplyLabel, ReplyModelVersion
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
+from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "RememberToken",
     "ReminderPause",
     "ReplyLabel",
     "ReplyModelVersion",
@@ -52,5 +54,6 @@ __all__ = [
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",
+    "UserSession",
     "utcnow",
 ]
