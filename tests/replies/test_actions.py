@@ -133,10 +133,10 @@ def test_a_link_in_an_answer_lands_on_the_page_it_names(debtor, client):
 
 
 def test_the_receipt_link_opens_the_dispute_form_on_already_paid(debtor, client):
+    from tests.factories import sign_in
+
     invoice = target_invoice(debtor)
-    with client.session_transaction() as session:
-        session["_user_id"] = f"d:{debtor.id}"
-        session["_fresh"] = True
+    sign_in(client, debtor)
     page = client.get(f"/invoices/{invoice.id}/dispute?reason=already_paid")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
