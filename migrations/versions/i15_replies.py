@@ -1,7 +1,7 @@
 """reply understanding: model versions and staff labels
 
 Revision ID: i15_replies
-Revises: i12_sessions
+Revises: i16_webhooks
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'i15_replies'
-down_revision = 'i12_sessions'
+down_revision = 'i16_webhooks'
 branch_labels = None
 depends_on = None
 

@@ -12,8 +12,17 @@ from portal.models.engagement import (
     PromiseToPay,
     PushSubscription,
 )
+from portal.models.integration import (
+    ApiKey,
+    IdempotencyRecord,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from portal.models.ledger import (
     CHANNELS,
+    CreditNote,
     Debtor,
     ImportRun,
     Invoice,
@@ -29,9 +38,12 @@ __all__ = [
     "CHANNELS",
     "AccessLink",
     "AlertPolicy",
+    "ApiKey",
     "AuditEvent",
+    "CreditNote",
     "Debtor",
     "Dispute",
+    "IdempotencyRecord",
     "ImportRun",
     "Installment",
     "Invoice",
@@ -55,5 +67,9 @@ __all__ = [
     "StripeEvent",
     "UTCDateTime",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "utcnow",
 ]

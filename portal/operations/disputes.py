@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from portal import audit
 from portal.extensions import db
 from portal.models import Dispute, Invoice, StaffUser
+from portal.webhooks.events import emit
 
 REASONS = ("wrong_amount", "already_paid", "not_received", "other")
 ACTIONS = ("adjust", "cancel", "reject")
@@ -113,6 +114,7 @@ def open_dispute(invoice: Invoice, reason: str, message: str,
     audit.record("debtor", invoice.debtor_id, "dispute.opened", dispute,
                  after={"invoice": invoice.external_id, "reason": reason,
                         "attachment": mime})
+    emit("dispute.opened", dispute)
     return dispute
 
 class ResolutionError(ValueError):
@@ -165,6 +167,7 @@ def resolve_dispute(dispute: Dispute, staff: StaffUser, action: str, note: str =
            before={"status": "open", "invoice": before},
            after={"status": dispute.status, "action": action, "note": note or None,
                   "invoice": _invoice_state(invoice)})
+    emit("dispute.resolved", dispute)
 
 
 def _cancel(invoice) -> None:
