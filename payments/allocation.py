@@ -19,9 +19,9 @@ from datetime import date
 
 from sqlalchemy import case, delete, select, update
 
-from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation
+from portal.operations.promises import keep_promises
 
 
 def _open_invoices(debtor_id: int, currency: str) -> list[Invoice]:

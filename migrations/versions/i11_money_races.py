@@ -2,14 +2,14 @@
 payment issues for staff; chargebacks, with plan autopay paused while one is open
 
 Revision ID: i11_money_races
-Revises: i16_webhooks
+Revises: i15_reply_actions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "i11_money_races"
-down_revision = "i16_webhooks"
+down_revision = "i15_reply_actions"
 branch_labels = None
 depends_on = None
 

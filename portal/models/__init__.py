@@ -30,6 +30,7 @@ from portal.models.ledger import (
     PaymentAllocation,
 )
 from portal.models.payment_issues import Chargeback, PaymentIssue
+from portal.models.replies import ReminderPause, ReplyLabel, ReplyModelVersion
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
@@ -59,6 +60,9 @@ __all__ = [
     "PromiseToPay",
     "PushSubscription",
     "RememberToken",
+    "ReminderPause",
+    "ReplyLabel",
+    "ReplyModelVersion",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",
