@@ -1,0 +1,123 @@
+"""The staging table: validated rows land here first, then are applied to the ledger in sets.
+
+A temporary table on the import's own connection: on PostgreSQL it is filled with `COPY`
+(psycopg 3 `cursor.copy()`); on SQLite with `executemany`, and because SQLite keeps temporary
+tables in a separate file, staging never takes the write lock of the main database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Connection, text
+
+from portal.ledger.rows import LedgerRow
+
+STAGE = "ledger_stage"
+ERRORS = "ledger_stage_error"
+DEBTORS = "ledger_stage_debtor"
+
+# (stage column, debtor column) for the customer facts a row may carry. On import the last
+# row that gives a value wins, and a value the file leaves out is kept as it is.
+DEBTOR_FIELDS = (
+    ("customer_name", "name"), ("email", "email"), ("phone", "phone"), ("locale", "locale"),
+    ("timezone", "timezone"), ("country", "country"), ("paperless", "paperless"),
+    ("identity_kind", "identity_kind"), ("identity_hash", "identity_hash"),
+)
+
+# (column, PostgreSQL type, SQLite type), in COPY order.
+COLUMNS = (
+    ("line", "integer", "INTEGER PRIMARY KEY"),
+    ("customer_id", "text", "TEXT"),
+    ("invoice_id", "text", "TEXT"),
+    ("issued_on", "date", "TEXT"),
+    ("due_on", "date", "TEXT"),
+    ("amount_minor", "bigint", "INTEGER"),
+    ("currency", "text", "TEXT"),
+    ("settled_on", "date", "TEXT"),
+    ("paid_minor", "bigint", "INTEGER"),
+    ("disputed", "boolean", "INTEGER"),
+    ("paperless", "boolean", "INTEGER"),
+    ("customer_name", "text", "TEXT"),
+    ("email", "text", "TEXT"),
+    ("phone", "text", "TEXT"),
+    ("locale", "text", "TEXT"),
+    ("timezone", "text", "TEXT"),
+    ("country", "text", "TEXT"),
+    ("identity_kind", "text", "TEXT"),
+    ("identity_hash", "text", "TEXT"),
+)
+NAMES = tuple(name for name, _, _ in COLUMNS)
+
+
+def staged(line: int, row: LedgerRow, identity: tuple[str, str] | None) -> tuple:
+    """The staging tuple of one valid row (identity: (kind, stored hash) or None)."""
+    kind, hashed = identity or (None, None)
+    return (
+        line, row.customer_id, row.invoice_id, row.issued_on, row.due_on, row.amount_minor,
+        row.currency, row.settled_on, row.paid_minor, row.disputed, row.paperless,
+        row.customer_name, row.email, row.phone, row.locale, row.timezone, row.country,
+        kind, hashed,
+    )
+
+
+class Stage:
+    """The staging tables on one connection: create, fill in chunks, drop."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def create(self) -> None:
+        self.drop()
+        if self.postgres:
+            cols = ", ".join(f"{name} {pg}" for name, pg, _ in COLUMNS)
+            self.conn.execute(text(f"CREATE TEMPORARY TABLE {STAGE} ({cols})"))
+            self.conn.execute(text(
+                f"CREATE TEMPORARY TABLE {ERRORS} (line integer PRIMARY KEY, code text, "
+                "first_line integer)"))
+        else:
+            cols = ", ".join(f"{name} {lite}" for name, _, lite in COLUMNS)
+            self.conn.execute(text(f"CREATE TEMPORARY TABLE {STAGE} ({cols})"))
+            self.conn.execute(text(
+                f"CREATE TEMPORARY TABLE {ERRORS} (line INTEGER PRIMARY KEY, code TEXT, "
+                "first_line INTEGER)"))
+
+    def write(self, rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            cursor = self.conn.connection.driver_connection.cursor()
+            with cursor.copy(f"COPY {STAGE} ({', '.join(NAMES)}) FROM STDIN") as copy:
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
+            cursor.close()
+        else:
+            cursor = self.conn.connection.driver_connection.cursor()
+            marks = ", ".join("?" * len(NAMES))
+            cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})",
+                               [_for_sqlite(row) for row in rows])
+            cursor.close()
+
+    def finish(self) -> None:
+        """Index and analyse the filled table so the set-based statements plan well."""
+        if self.postgres:
+            self.conn.execute(text(f"ANALYZE {STAGE}"))
+        else:
+            self.conn.execute(text(f"CREATE INDEX temp.ix_{STAGE}_invoice ON {STAGE} (invoice_id)"))
+            self.conn.execute(text(
+                f"CREATE INDEX temp.ix_{STAGE}_customer ON {STAGE} (customer_id)"))
+
+    def drop(self) -> None:
+        for table in (STAGE, ERRORS, DEBTORS):
+            self.conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+
+
+def _for_sqlite(row: tuple) -> tuple:
+    return tuple(
+        value.isoformat() if isinstance(value, date)
+        else int(value) if isinstance(value, bool) else value
+        for value in row
+    )
