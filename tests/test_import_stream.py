@@ -105,7 +105,7 @@ def test_import_rows_inside_the_callers_transaction(db):
 
 def test_portal_writes_succeed_while_a_large_import_runs(app, db, tmp_path):
     """Real threads: the import runs while another connection keeps writing, each write
-    allowed to wait at most one second for the lock. On SQLite that holds only because
+    allowed to wait at most three seconds for the lock. On SQLite that holds only because
     the import stages in a temporary table and applies in short transactions."""
     debtor = make_debtor(external_id="portal-user")
     db.session.commit()
@@ -126,7 +126,7 @@ def test_portal_writes_succeed_while_a_large_import_runs(app, db, tmp_path):
     writes = 0
     with db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA busy_timeout=1000")
+            conn.exec_driver_sql("PRAGMA busy_timeout=3000")
         while worker.is_alive():
             conn.execute(update(Debtor).where(Debtor.id == debtor.id)
                          .values(name=f"written {writes}"))
@@ -139,3 +139,10 @@ def test_portal_writes_succeed_while_a_large_import_runs(app, db, tmp_path):
     with db.engine.connect() as conn:
         assert conn.scalar(text("SELECT name FROM debtor WHERE external_id = 'portal-user'")) \
             == f"written {writes - 1}"
+
+
+def test_rows_know_every_identity_kind():
+    from portal.debtor import identity
+    from portal.ledger import rows
+
+    assert rows._IDENTITY_KINDS == identity.KINDS

@@ -27,17 +27,22 @@ from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal.extensions import db
 from portal.ledger import apply
 from portal.ledger.rows import LedgerRow, RowError, parse_row
 from portal.ledger.source import FileError, open_ledger, records
-from portal.ledger.staging import STAGE, Stage, staged
+from portal.ledger.staging import DEBTORS, STAGE, Stage, staged
 from portal.models import Debtor, ImportRun
 
 BATCH_SIZE = 5000  # rows validated and staged at a time
-APPLY_CHUNK = 5000  # lines per short write transaction on SQLite
+STORED_ERRORS = 100  # kept on the ImportRun for the staff console
+APPLY_CHUNK = 2000  # lines per short write transaction on SQLite
 MAX_REPORTED_ERRORS = 1000
+# LedgerRow attributes behind the staged customer facts (identity: kind and hash).
+FACTS = ("customer_name", "email", "phone", "locale", "timezone", "country", "paperless",
+         "identity")
 
 
 @dataclass
@@ -75,16 +80,19 @@ def import_ledger(
     today: date | None = None,
     on_progress: Callable[[int], None] | None = None,
     origin: str = "cli",
+    content_sha256: str | None = None,
 ) -> ImportReport:
     """Import the ledger CSV at `path` ('-': standard input; gzip is recognised).
 
     Returns the report; it wrote only if `report.written`. `dry_run` validates and counts,
-    then writes nothing. `on_progress(n_bytes)` is called as the file is read.
+    then writes nothing. `on_progress(n_bytes)` is called as the file is read. With
+    `content_sha256`, a second import of the same content raises AlreadyImported.
     """
     with open_ledger(path, on_progress) as text:
         return _import(records(text), source="stdin" if path == "-" else str(path),
                        origin=origin, dry_run=dry_run, skip_invalid=skip_invalid,
-                       default_currency=default_currency, today=today)
+                       default_currency=default_currency, today=today,
+                       content_sha256=content_sha256)
 
 
 def import_rows(
@@ -122,7 +130,8 @@ def _as_text(value) -> str | None:
 
 def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, dry_run: bool,
             skip_invalid: bool, default_currency: str, today: date | None,
-            connection: Connection | None = None) -> ImportReport:
+            connection: Connection | None = None,
+            content_sha256: str | None = None) -> ImportReport:
     today = today or datetime.now(UTC).date()
     report = ImportReport()
     conn = connection if connection is not None else db.engine.connect()
@@ -130,12 +139,15 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
     stage = Stage(conn)
     try:
         if not dry_run:
-            report.run_id = _start_run(conn, source, origin, commit=own)
+            report.run_id = _start_run(conn, source, origin, content_sha256, commit=own)
+        if own:
+            _tune(conn)
         stage.create()
         parse_errors: list[dict] = []
         fatal = False
+        given: set[str] = set()
         try:
-            _stream(records_, stage, report, default_currency, today)
+            _stream(records_, stage, report, default_currency, today, given)
         except FileError as exc:
             report.add_error(exc.line, str(exc))
             fatal = True
@@ -149,8 +161,8 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
                 heapq.merge(parse_errors, db_errors, key=lambda e: e["line"]),
                 MAX_REPORTED_ERRORS))
             report.error_count += total
-            (report.invoices_created, report.invoices_updated,
-             report.customers) = apply.counts(conn)
+            report.invoices_created, report.invoices_updated = apply.counts(conn)
+            report.customers = apply.build_debtors(conn, given)
         if dry_run or fatal or (report.error_count and not skip_invalid):
             if own:
                 conn.rollback()
@@ -167,11 +179,26 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
         stage.drop()
         if own:
             conn.commit()
+            if conn.dialect.name == "postgresql":
+                conn.invalidate()  # a fresh session next time: temp_buffers is per session
             conn.close()
 
 
+def _tune(conn: Connection) -> None:
+    """Memory for the set-based statements on PostgreSQL: the staging table (temporary, so
+    in the session's own buffers) and the hash joins over it stay in memory."""
+    if conn.dialect.name != "postgresql":
+        return
+    try:
+        with conn.begin_nested():  # refused once this session has used a temporary table
+            conn.execute(text("SET temp_buffers = '256MB'"))
+    except DBAPIError:
+        pass
+    conn.execute(text("SET LOCAL work_mem = '256MB'"))
+
+
 def _stream(records_: Iterator[tuple[int, dict]], stage: Stage, report: ImportReport,
-            default_currency: str, today: date) -> None:
+            default_currency: str, today: date, given: set[str]) -> None:
     batch: list[tuple[int, LedgerRow]] = []
     for line, record in records_:
         report.rows += 1
@@ -181,14 +208,19 @@ def _stream(records_: Iterator[tuple[int, dict]], stage: Stage, report: ImportRe
             report.add_error(line, str(exc))
             continue
         if len(batch) >= BATCH_SIZE:
-            _write(stage, batch)
+            _write(stage, batch, given)
             batch = []
-    _write(stage, batch)
+    _write(stage, batch, given)
 
 
-def _write(stage: Stage, batch: list[tuple[int, LedgerRow]]) -> None:
+def _write(stage: Stage, batch: list[tuple[int, LedgerRow]], given: set[str]) -> None:
     identities = _identities(stage.conn, [(line, row) for line, row in batch if row.identity])
     stage.write([staged(line, row, identities.get(line)) for line, row in batch])
+    for name in FACTS:
+        if name not in given and any(getattr(row, name) not in (None, ()) for _, row in batch):
+            given.add(name)
+            if name == "identity":
+                given.update(("identity_kind", "identity_hash"))
 
 
 def _identities(conn: Connection, rows: list[tuple[int, LedgerRow]]) -> dict[int, tuple]:
@@ -226,13 +258,18 @@ def _apply(conn: Connection, run_id: int, today: date, own: bool) -> None:
     short = own and conn.dialect.name == "sqlite"
     if short:
         conn.commit()  # staging touched only temporary tables
-    customers = apply.build_debtors(conn)
+    customers = conn.scalar(text(f"SELECT count(*) FROM {DEBTORS}"))  # noqa: S608 - a constant
     bounds = text(f"SELECT min(line), max(line) FROM {STAGE}")  # noqa: S608 - a constant
     first, last = conn.execute(bounds).one()
     if not short:
+        trusted = own and _may_skip_fk_triggers(conn)
+        if trusted:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
         apply.apply_debtors(conn, 1, customers, run_id, now)
         if first is not None:
             apply.apply_range(conn, first, last, run_id, now, today)
+        if trusted:
+            conn.execute(text("SET LOCAL session_replication_role = origin"))
         return
     conn.commit()
     for start in range(1, customers + 1, APPLY_CHUNK):
@@ -245,13 +282,48 @@ def _apply(conn: Connection, run_id: int, today: date, own: bool) -> None:
         conn.commit()
 
 
-def _start_run(conn: Connection, source: str, origin: str, commit: bool) -> int:
-    run_id = conn.execute(
-        insert(ImportRun.__table__).values(source=source[-255:], started_at=datetime.now(UTC),
-                                           status="running", rows=0, invoices_created=0,
-                                           invoices_updated=0, error_count=0)
-        .returning(ImportRun.__table__.c.id)
-    ).scalar_one()
+def _may_skip_fk_triggers(conn: Connection) -> bool:
+    """Whether this PostgreSQL role may switch off foreign-key triggers for its transaction.
+
+    The apply statements are referentially safe by construction: every invoice and payment
+    row joins a debtor this same transaction has just upserted (and so holds locked), and
+    every allocation joins the payment and invoice it has just written. Checking each row
+    again costs one trigger call per foreign key per row, most of the import's time, so a
+    role allowed to (a superuser, or on PostgreSQL 15+ one granted `SET ON PARAMETER
+    session_replication_role`) skips them for the apply statements only, as pg_restore does.
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    query = "SELECT current_setting('is_superuser') = 'on'"
+    if conn.dialect.server_version_info >= (15,):
+        query += " OR has_parameter_privilege('session_replication_role', 'SET')"
+    return bool(conn.scalar(text(query)))
+
+
+class AlreadyImported(Exception):
+    """This content was imported (or refused) before: `run_id` says by which run."""
+
+    def __init__(self, run_id: int | None):
+        super().__init__(f"already imported by run {run_id}")
+        self.run_id = run_id
+
+
+def _start_run(conn: Connection, source: str, origin: str, content_sha256: str | None,
+               commit: bool) -> int:
+    table = ImportRun.__table__
+    statement = insert(table).values(
+        source=source[-255:], origin=origin, content_sha256=content_sha256,
+        started_at=datetime.now(UTC), status="running", rows=0, customers=0,
+        invoices_created=0, invoices_updated=0, error_count=0,
+    ).returning(table.c.id)
+    try:
+        run_id = conn.execute(statement).scalar_one()
+    except IntegrityError:
+        if content_sha256 is None or not commit:
+            raise
+        conn.rollback()
+        raise AlreadyImported(conn.scalar(
+            select(table.c.id).where(table.c.content_sha256 == content_sha256))) from None
     if commit:
         conn.commit()
     return run_id
@@ -259,10 +331,13 @@ def _start_run(conn: Connection, source: str, origin: str, commit: bool) -> int:
 
 def _finish_run(conn: Connection, report: ImportReport, status: str, commit: bool) -> None:
     table = ImportRun.__table__
+    done = status == "done"
     conn.execute(update(table).where(table.c.id == report.run_id).values(
-        rows=report.rows, invoices_created=report.invoices_created if status == "done" else 0,
-        invoices_updated=report.invoices_updated if status == "done" else 0,
-        error_count=report.error_count, status=status, finished_at=datetime.now(UTC),
+        rows=report.rows, invoices_created=report.invoices_created if done else 0,
+        invoices_updated=report.invoices_updated if done else 0,
+        customers=report.customers if done else 0, error_count=report.error_count,
+        errors=report.errors[:STORED_ERRORS] or None, status=status,
+        finished_at=datetime.now(UTC),
     ))
     if commit:
         conn.commit()

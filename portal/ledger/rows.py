@@ -68,7 +68,7 @@ def missing_columns(header: list[str] | None) -> list[str]:
 
 def _text(raw: dict, name: str) -> str | None:
     value = raw.get(name)
-    if value is None:
+    if not value:
         return None
     value = value.strip()
     if not value:
@@ -76,7 +76,8 @@ def _text(raw: dict, name: str) -> str | None:
     limit = MAX_LENGTH.get(name)
     if limit and len(value) > limit:
         raise RowError(f"{name} is longer than {limit} characters")
-    if _CONTROL.search(value):
+    # isprintable() is the quick answer for nearly every value; the regex decides the rest.
+    if not value.isprintable() and _CONTROL.search(value):
         raise RowError(f"{name} contains control characters")
     return value
 
@@ -241,7 +242,12 @@ def parse_row(raw: dict, default_currency: str, today: date) -> LedgerRow:
     )
 
 
+_IDENTITY_KINDS = ("document_last4", "postal_code", "birth_date")  # portal.debtor.identity.KINDS
+
+
 def _identity(raw: dict) -> tuple[tuple[str, str], ...]:
+    if not any(raw.get(kind) for kind in _IDENTITY_KINDS):
+        return ()
     from portal.debtor.identity import KINDS, normalise
 
     facts = []

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from portal.ledger.rows import RowError, missing_columns
+from portal.ledger.rows import missing_columns
 
 MAX_LINE_CHARS = 1 << 20  # 1 MiB of text: a ledger line is a few hundred characters
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -83,14 +83,20 @@ def records(text) -> Iterator[tuple[int, dict]]:
     """
     counter = [0]
     try:
-        reader = csv.DictReader(_bounded_lines(text, counter))
-        header = [h.strip() for h in reader.fieldnames or []]
+        reader = csv.reader(_bounded_lines(text, counter))
+        header = [h.strip() for h in next(reader, [])]
         missing = missing_columns(header)
         if missing:
             raise FileError(1, "missing required column(s): " + ", ".join(missing))
-        reader.fieldnames = header
+        width = len(header)
         start = reader.line_num + 1
-        for record in reader:
+        for fields in reader:
+            if not fields:  # a blank line, as csv.DictReader skips them
+                start = reader.line_num + 1
+                continue
+            record = dict(zip(header, fields, strict=False))
+            if len(fields) > width:
+                record[None] = fields[width:]
             yield start, record
             start = reader.line_num + 1
     except UnicodeDecodeError as exc:
@@ -101,4 +107,4 @@ def records(text) -> Iterator[tuple[int, dict]]:
         raise FileError(counter[0], f"the file cannot be read: {exc}") from exc
 
 
-__all__ = ["MAX_LINE_CHARS", "FileError", "RowError", "open_ledger", "records"]
+__all__ = ["MAX_LINE_CHARS", "FileError", "open_ledger", "records"]
