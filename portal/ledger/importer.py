@@ -199,23 +199,47 @@ def _tune(conn: Connection) -> None:
 
 def _stream(records_: Iterator[tuple[int, dict]], stage: Stage, report: ImportReport,
             default_currency: str, today: date, given: set[str]) -> None:
-    batch: list[tuple[int, LedgerRow]] = []
-    for line, record in records_:
-        report.rows += 1
-        try:
-            batch.append((line, parse_row(record, default_currency, today)))
-        except RowError as exc:
-            report.add_error(line, str(exc))
-            continue
-        if len(batch) >= BATCH_SIZE:
-            _write(stage, batch, given)
-            batch = []
-    _write(stage, batch, given)
+    # While a COPY is open its connection serves nothing else: identity lookups then read
+    # committed debtors through a second, short-lived connection.
+    lookup = _Lookup(None if stage.postgres else stage.conn)
+    try:
+        with stage.writer() as write:
+            batch: list[tuple[int, LedgerRow]] = []
+            for line, record in records_:
+                report.rows += 1
+                try:
+                    batch.append((line, parse_row(record, default_currency, today)))
+                except RowError as exc:
+                    report.add_error(line, str(exc))
+                    continue
+                if len(batch) >= BATCH_SIZE:
+                    _write(write, lookup, batch, given)
+                    batch = []
+            _write(write, lookup, batch, given)
+    finally:
+        lookup.close()
 
 
-def _write(stage: Stage, batch: list[tuple[int, LedgerRow]], given: set[str]) -> None:
-    identities = _identities(stage.conn, [(line, row) for line, row in batch if row.identity])
-    stage.write([staged(line, row, identities.get(line)) for line, row in batch])
+class _Lookup:
+    """The connection identity lookups use: the import's own, or one opened on demand."""
+
+    def __init__(self, conn: Connection | None):
+        self._conn, self._own = conn, conn is None
+
+    def get(self) -> Connection:
+        if self._conn is None:
+            self._conn = db.engine.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._own and self._conn is not None:
+            self._conn.close()
+
+
+def _write(write, lookup: _Lookup, batch: list[tuple[int, LedgerRow]], given: set[str]) -> None:
+    with_identity = [(line, row) for line, row in batch if row.identity]
+    identities = _identities(lookup.get(), with_identity) if with_identity else {}
+    write([staged(line, row, identities.get(line)) for line, row in batch])
     for name in FACTS:
         if name not in given and any(getattr(row, name) not in (None, ()) for _, row in batch):
             given.add(name)

@@ -7,7 +7,8 @@ tables in a separate file, staging never takes the write lock of the main databa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import Connection, text
@@ -84,21 +85,25 @@ class Stage:
                 f"CREATE TEMPORARY TABLE {ERRORS} (line INTEGER PRIMARY KEY, code TEXT, "
                 "first_line INTEGER)"))
 
-    def write(self, rows: Sequence[tuple]) -> None:
-        if not rows:
-            return
-        if self.postgres:
-            cursor = self.conn.connection.driver_connection.cursor()
-            with cursor.copy(f"COPY {STAGE} ({', '.join(NAMES)}) FROM STDIN") as copy:
-                write_row = copy.write_row
-                for row in rows:
-                    write_row(row)
-            cursor.close()
-        else:
-            cursor = self.conn.connection.driver_connection.cursor()
-            marks = ", ".join("?" * len(NAMES))
-            cursor.executemany(f"INSERT INTO {STAGE} VALUES ({marks})",
-                               [_for_sqlite(row) for row in rows])
+    @contextmanager
+    def writer(self) -> Iterator[Callable[[Sequence[tuple]], None]]:
+        """A function that stages chunks of rows. On PostgreSQL one `COPY` stays open for
+        the whole file, so the server stores rows while the next ones are validated."""
+        cursor = self.conn.connection.driver_connection.cursor()
+        try:
+            if self.postgres:
+                with cursor.copy(f"COPY {STAGE} ({', '.join(NAMES)}) FROM STDIN") as copy:
+                    write_row = copy.write_row
+
+                    def write(rows: Sequence[tuple]) -> None:
+                        for row in rows:
+                            write_row(row)
+
+                    yield write
+            else:
+                statement = f"INSERT INTO {STAGE} VALUES ({', '.join('?' * len(NAMES))})"
+                yield lambda rows: cursor.executemany(statement, map(_for_sqlite, rows))
+        finally:
             cursor.close()
 
     def finish(self) -> None:
