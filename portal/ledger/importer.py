@@ -179,15 +179,19 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
         stage.drop()
         if own:
             conn.commit()
-            if conn.dialect.name == "postgresql":
-                conn.invalidate()  # a fresh session next time: temp_buffers is per session
+            conn.invalidate()  # a fresh session next time: the settings below are per session
             conn.close()
 
 
 def _tune(conn: Connection) -> None:
-    """Memory for the set-based statements on PostgreSQL: the staging table (temporary, so
-    in the session's own buffers) and the hash joins over it stay in memory."""
-    if conn.dialect.name != "postgresql":
+    """Session settings for a bulk import. SQLite: a bounded page cache for the main and
+    temporary databases, and `synchronous=NORMAL` (safe in WAL mode; a power cut may lose
+    the last chunks, which re-importing the file restores). PostgreSQL: the staging table
+    (temporary, so in the session's own buffers) and the hash joins over it stay in memory."""
+    if conn.dialect.name == "sqlite":
+        for pragma in ("cache_size = -32768", "temp.cache_size = -32768",
+                       "synchronous = NORMAL"):
+            conn.exec_driver_sql(f"PRAGMA {pragma}")
         return
     try:
         with conn.begin_nested():  # refused once this session has used a temporary table

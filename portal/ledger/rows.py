@@ -246,7 +246,7 @@ _IDENTITY_KINDS = ("document_last4", "postal_code", "birth_date")  # portal.debt
 
 
 def _identity(raw: dict) -> tuple[tuple[str, str], ...]:
-    if not any(raw.get(kind) for kind in _IDENTITY_KINDS):
+    if not (raw.get("document_last4") or raw.get("postal_code") or raw.get("birth_date")):
         return ()
     from portal.debtor.identity import KINDS, normalise
 

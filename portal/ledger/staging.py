@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 
 from sqlalchemy import Connection, text
 
@@ -120,9 +119,13 @@ class Stage:
             self.conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
 
 
-def _for_sqlite(row: tuple) -> tuple:
-    return tuple(
-        value.isoformat() if isinstance(value, date)
-        else int(value) if isinstance(value, bool) else value
-        for value in row
-    )
+_DATES = tuple(i for i, (_, pg, _) in enumerate(COLUMNS) if pg == "date")
+
+
+def _for_sqlite(row: tuple) -> list:
+    """Dates as ISO text, the way SQLAlchemy stores them on SQLite (booleans are ints)."""
+    values = list(row)
+    for i in _DATES:
+        if values[i] is not None:
+            values[i] = values[i].isoformat()
+    return values
