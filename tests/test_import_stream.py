@@ -8,6 +8,7 @@ import time
 import tracemalloc
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select, text, update
 
 from portal.ledger.importer import import_ledger, import_rows
@@ -146,3 +147,18 @@ def test_rows_know_every_identity_kind():
     from portal.ledger import rows
 
     assert rows._IDENTITY_KINDS == identity.KINDS
+
+
+def test_a_crash_while_applying_marks_the_run_failed(db, tmp_path, monkeypatch):
+    from portal.ledger import apply
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(apply, "apply_range", broken)
+    path = tmp_path / "ledger.csv"
+    path.write_text(HEADER + ROWS)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_ledger(str(path), today=date(2026, 11, 22))
+    assert db.session.scalar(select(ImportRun.status)) == "failed"
+    assert count(db, Invoice) == 0

@@ -169,7 +169,13 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
             if not dry_run:
                 _finish_run(conn, report, "rejected", commit=own)
             return report
-        _apply(conn, report.run_id, today, own)
+        try:
+            _apply(conn, report.run_id, today, own)
+        except Exception:
+            if own:  # the run says so; on SQLite the chunks applied so far stay
+                conn.rollback()
+                _finish_run(conn, report, "failed", commit=True)
+            raise
         _finish_run(conn, report, "done", commit=own)
         report.written = True
         return report

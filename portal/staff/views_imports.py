@@ -13,7 +13,8 @@ from portal.staff.access import role_required
 
 PAGE_SIZE = 50
 ORIGINS = {"cli": _l("command line"), "api": _l("API"), "folder": _l("import folder")}
-STATUSES = {"running": _l("running"), "done": _l("imported"), "rejected": _l("rejected")}
+STATUSES = {"running": _l("running"), "done": _l("imported"), "rejected": _l("rejected"),
+            "failed": _l("failed")}
 
 
 def _labels() -> dict:
