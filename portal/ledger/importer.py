@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal.extensions import db
 from portal.ledger import apply
+from portal.ledger.fastrow import fast_row
 from portal.ledger.rows import LedgerRow, RowError, parse_row
 from portal.ledger.source import FileError, open_ledger, records
 from portal.ledger.staging import DEBTORS, STAGE, Stage, staged
@@ -218,7 +219,8 @@ def _stream(records_: Iterator[tuple[int, dict]], stage: Stage, report: ImportRe
             for line, record in records_:
                 report.rows += 1
                 try:
-                    batch.append((line, parse_row(record, default_currency, today)))
+                    batch.append((line, fast_row(record, default_currency, today)
+                                  or parse_row(record, default_currency, today)))
                 except RowError as exc:
                     report.add_error(line, str(exc))
                     continue
