@@ -162,3 +162,20 @@ def test_a_crash_while_applying_marks_the_run_failed(db, tmp_path, monkeypatch):
         import_ledger(str(path), today=date(2026, 11, 22))
     assert db.session.scalar(select(ImportRun.status)) == "failed"
     assert count(db, Invoice) == 0
+
+
+def test_an_import_that_settles_an_invoice_keeps_its_open_promise(db, tmp_path):
+    from portal.models import PromiseToPay
+
+    path = tmp_path / "ledger.csv"
+    path.write_text(HEADER + "A,1,2026-01-01,2026-01-31,100.00,USD,,\n")
+    import_ledger(str(path), today=date(2026, 11, 22))
+    invoice = db.session.scalar(select(Invoice))
+    db.session.add(PromiseToPay(debtor_id=invoice.debtor_id, invoice_id=invoice.id,
+                                promised_on=date(2026, 2, 10), amount_minor=10000,
+                                currency="USD"))
+    db.session.commit()
+    path.write_text(HEADER + "A,1,2026-01-01,2026-01-31,100.00,USD,2026-02-09,\n")
+    assert import_ledger(str(path), today=date(2026, 11, 22)).written
+    db.session.expire_all()
+    assert db.session.scalar(select(PromiseToPay.status)) == "kept"

@@ -1,14 +1,14 @@
 """ledger import runs: origin, customers, first errors, content hash of dropped files
 
 Revision ID: i16_import_runs
-Revises: 0006
+Revises: i13_policy_band_consent
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i16_import_runs'
-down_revision = '0006'
+down_revision = 'i13_policy_band_consent'
 branch_labels = None
 depends_on = None
 

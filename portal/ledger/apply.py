@@ -235,3 +235,12 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
         " WHERE payment_allocation.amount_minor <> excluded.amount_minor",
         now=now, first=first, last=last,
     ))
+
+
+def paid_with_open_promises(conn: Connection) -> list[int]:
+    """Invoices of this import that are now paid and still have an open promise to pay."""
+    return list(conn.scalars(text(
+        f"SELECT DISTINCT i.id FROM {STAGE} s JOIN invoice i ON i.external_id = s.invoice_id "
+        "JOIN promise_to_pay p ON p.invoice_id = i.id "
+        f"WHERE i.status = 'paid' AND p.status = 'open' AND {VALID}"
+    )))

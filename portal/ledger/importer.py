@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.ledger import apply
 from portal.ledger.fastrow import fast_row
@@ -43,7 +44,7 @@ APPLY_CHUNK = 2000  # lines per short write transaction on SQLite
 MAX_REPORTED_ERRORS = 1000
 # LedgerRow attributes behind the staged customer facts (identity: kind and hash).
 FACTS = ("customer_name", "email", "phone", "locale", "timezone", "country", "paperless",
-         "identity")
+         "identity", "consent_email", "consent_sms", "consent_whatsapp")
 
 
 @dataclass
@@ -177,8 +178,13 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
                 conn.rollback()
                 _finish_run(conn, report, "failed", commit=True)
             raise
+        paid = apply.paid_with_open_promises(conn)
         _finish_run(conn, report, "done", commit=own)
         report.written = True
+        if paid:  # in the caller's transaction, or committed here after the import's own
+            keep_promises(paid)
+            if own:
+                db.session.commit()
         return report
     finally:
         if own:

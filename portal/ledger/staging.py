@@ -24,6 +24,8 @@ DEBTOR_FIELDS = (
     ("customer_name", "name"), ("email", "email"), ("phone", "phone"), ("locale", "locale"),
     ("timezone", "timezone"), ("country", "country"), ("paperless", "paperless"),
     ("identity_kind", "identity_kind"), ("identity_hash", "identity_hash"),
+    ("consent_email", "consent_email_at"), ("consent_sms", "consent_sms_at"),
+    ("consent_whatsapp", "consent_whatsapp_at"),
 )
 
 # (column, PostgreSQL type, SQLite type), in COPY order.
@@ -47,6 +49,9 @@ COLUMNS = (
     ("country", "text", "TEXT"),
     ("identity_kind", "text", "TEXT"),
     ("identity_hash", "text", "TEXT"),
+    ("consent_email", "date", "TEXT"),
+    ("consent_sms", "date", "TEXT"),
+    ("consent_whatsapp", "date", "TEXT"),
 )
 NAMES = tuple(name for name, _, _ in COLUMNS)
 
@@ -58,7 +63,7 @@ def staged(line: int, row: LedgerRow, identity: tuple[str, str] | None) -> tuple
         line, row.customer_id, row.invoice_id, row.issued_on, row.due_on, row.amount_minor,
         row.currency, row.settled_on, row.paid_minor, row.disputed, row.paperless,
         row.customer_name, row.email, row.phone, row.locale, row.timezone, row.country,
-        kind, hashed,
+        kind, hashed, row.consent_email, row.consent_sms, row.consent_whatsapp,
     )
 
 
