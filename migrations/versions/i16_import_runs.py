@@ -1,14 +1,14 @@
 """ledger import runs: origin, customers, first errors, content hash of dropped files
 
 Revision ID: i16_import_runs
-Revises: i13_policy_band_consent
+Revises: i16_webhooks
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i16_import_runs'
-down_revision = 'i13_policy_band_consent'
+down_revision = 'i16_webhooks'
 branch_labels = None
 depends_on = None
 

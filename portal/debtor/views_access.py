@@ -8,18 +8,14 @@ from datetime import UTC, datetime
 from flask import (
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
-from sqlalchemy import update
 
-from portal import audit
+from portal import audit, sessions
 from portal.auth import current_debtor, login_debtor
 from portal.debtor import bp, identity
 from portal.debtor.access import (
@@ -31,10 +27,10 @@ from portal.debtor.access import (
 from portal.debtor.format import LANGUAGES, locale_for
 from portal.debtor.forms import ConfirmForm, IdentityForm, RequestLinkForm, ResendForm
 from portal.debtor.messages import identity_prompt
+from portal.debtor.preferences import opt_out
 from portal.extensions import csrf, db, limiter
 from portal.i18n import LOCALE_COOKIE
 from portal.links import LinkError, open_token
-from portal.models import Message
 from portal.security import safe_next
 
 
@@ -90,16 +86,12 @@ def open_link(token: str):
 
 
 def _signed_in(opened):
-    if current_user.is_authenticated:  # another debtor, or a staff user, on this browser
-        logout_user()
-    # A fresh session on sign-in: nothing planted before it (a CSRF secret, a staff user's
-    # state) survives into the debtor's signed-in session.
-    session.clear()
-    g.pop("csrf_token", None)  # Flask-WTF's per-request copy of the old secret
     opened.link.used_at = datetime.now(UTC)
     opened.link.failures = 0
     audit.record("debtor", opened.debtor.id, "debtor.signed_in", opened.link)
     db.session.commit()
+    # A fresh session on sign-in, ending whoever was signed in on this browser before:
+    # nothing planted before it (a CSRF secret, a staff user's state) survives.
     login_debtor(opened.debtor, remember=True)
     return redirect(url_for("debtor.account"))
 
@@ -137,13 +129,23 @@ def request_link():
 
 @bp.post("/signout")
 def sign_out():
+    return _sign_out(everywhere=False)
+
+
+@bp.post("/signout/everywhere")
+def sign_out_everywhere():
+    return _sign_out(everywhere=True)
+
+
+def _sign_out(everywhere: bool):
+    """End this browser's session (or every session and remembered device of the debtor)."""
     form = ConfirmForm()
     debtor = current_debtor()
     if form.validate_on_submit() and debtor is not None:
-        audit.record("debtor", debtor.id, "debtor.signed_out", debtor)
-        db.session.commit()
-        logout_user()
-    flash(_("You have signed out."))
+        action = "debtor.signed_out_everywhere" if everywhere else "debtor.signed_out"
+        audit.record("debtor", debtor.id, action, debtor)
+        sessions.sign_out(everywhere=everywhere)
+    flash(_("You have signed out on every device.") if everywhere else _("You have signed out."))
     return redirect(url_for("debtor.request_link"))
 
 
@@ -159,14 +161,9 @@ def unsubscribe(token: str):
     if request.method == "GET":
         return render_template("debtor/unsubscribe.html", debtor=debtor, token=token,
                                form=ConfirmForm())
-    if debtor.opted_out_at is None:
-        debtor.opted_out_at = datetime.now(UTC)
-        one_click = request.form.get("List-Unsubscribe") == "One-Click"
-        audit.record("debtor", debtor.id, "debtor.unsubscribed", debtor,
-                     after={"message_id": opened.link.message_id, "one_click": one_click})
-        db.session.execute(update(Message)
-                           .where(Message.debtor_id == debtor.id, Message.status == "pending")
-                           .values(status="cancelled", last_error="unsubscribed"))
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if opt_out(debtor, source="one_click" if one_click else "unsubscribe_link",
+               detail={"message_id": opened.link.message_id, "one_click": one_click}):
         db.session.commit()
     return render_template("debtor/unsubscribed.html", debtor=debtor)
 

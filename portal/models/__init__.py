@@ -12,8 +12,17 @@ from portal.models.engagement import (
     PromiseToPay,
     PushSubscription,
 )
+from portal.models.integration import (
+    ApiKey,
+    IdempotencyRecord,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from portal.models.ledger import (
     CHANNELS,
+    CreditNote,
     Debtor,
     ImportRun,
     Invoice,
@@ -21,15 +30,19 @@ from portal.models.ledger import (
     PaymentAllocation,
 )
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
+from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
 
 __all__ = [
     "CHANNELS",
     "AccessLink",
     "AlertPolicy",
+    "ApiKey",
     "AuditEvent",
+    "CreditNote",
     "Debtor",
     "Dispute",
+    "IdempotencyRecord",
     "ImportRun",
     "Installment",
     "Invoice",
@@ -42,11 +55,17 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "RememberToken",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",
+    "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "utcnow",
 ]

@@ -218,3 +218,21 @@ class ImportRun(db.Model):
     errors: Mapped[list | None] = mapped_column(JSON)  # the first errors: [{line, error}]
     # A dropped file's SHA-256: the same content is imported once.
     content_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class CreditNote(db.Model):
+    """A credit the billing system issued against an invoice: lowers what is owed on it."""
+
+    __tablename__ = "credit_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoice.id", ondelete="CASCADE"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
