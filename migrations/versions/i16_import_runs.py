@@ -1,14 +1,14 @@
 """ledger import runs: origin, customers, first errors, content hash of dropped files
 
 Revision ID: i16_import_runs
-Revises: i16_webhooks
+Revises: i15_reply_actions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i16_import_runs'
-down_revision = 'i16_webhooks'
+down_revision = 'i15_reply_actions'
 branch_labels = None
 depends_on = None
 

@@ -29,7 +29,6 @@ from flask import current_app
 from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.ledger import apply
 from portal.ledger.fastrow import fast_row
@@ -37,6 +36,7 @@ from portal.ledger.rows import LedgerRow, RowError, parse_row
 from portal.ledger.source import FileError, open_ledger, records
 from portal.ledger.staging import DEBTORS, STAGE, Stage, staged
 from portal.models import Debtor, ImportRun
+from portal.operations.promises import keep_promises
 
 BATCH_SIZE = 5000  # rows validated and staged at a time
 STORED_ERRORS = 100  # kept on the ImportRun for the staff console
