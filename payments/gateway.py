@@ -17,7 +17,12 @@ from flask import current_app
 
 
 class GatewayUnavailable(Exception):
-    """Stripe could not be reached or did not answer in time: try again later."""
+    """Stripe could not be reached, did not answer in time, or asked us to slow down
+    (`code` is "rate_limit" then, else "api_connection_error"): try again later."""
+
+    def __init__(self, message: str, code: str = "api_connection_error"):
+        super().__init__(message)
+        self.code = code
 
 
 class CardDeclined(Exception):
@@ -63,7 +68,9 @@ class StripeGateway:
             error = (exc.json_body or {}).get("error", {})
             raise CardDeclined(error.get("decline_code") or exc.code, exc.user_message or
                                str(exc), error.get("payment_intent")) from exc
-        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        except stripe.RateLimitError as exc:
+            raise GatewayUnavailable(str(exc), "rate_limit") from exc
+        except stripe.APIConnectionError as exc:
             raise GatewayUnavailable(str(exc)) from exc
         except stripe.APIError as exc:
             raise GatewayUnavailable(str(exc)) from exc

@@ -14,13 +14,23 @@
     var card = stripe.elements().create("card");
     card.mount(form.querySelector(".card-element"));
     var errorBox = form.querySelector(".pay-error");
+    var messages = JSON.parse(errorBox.dataset.messages || "{}");
+    var kinds = JSON.parse(errorBox.dataset.kinds || "{}");
     var button = form.querySelector("button[type=submit]");
     var label = button.textContent;
     var csrf = form.querySelector("input[name=csrf_token]").value;
     var resume = null;
 
+    // Stripe.js's own error text is English and sometimes technical: show ours instead.
+    function stripeMessage(error) {
+      var kind = kinds[error && error.decline_code] || kinds[error && error.code] ||
+        (error && (error.code || error.decline_code) ? "declined" : "generic");
+      if (error && error.type === "rate_limit_error") { kind = "rate_limited"; }
+      return messages[kind] || messages.generic;
+    }
+
     function show(message) {
-      errorBox.textContent = message || form.dataset.genericError;
+      errorBox.textContent = message || messages.generic;
       errorBox.hidden = false;
       button.disabled = false;
       button.textContent = label;
@@ -42,7 +52,7 @@
 
     async function finish(result) {
       if (result.json.status === "requires_action") {
-        await stripe.confirmCardPayment(result.json.client_secret);
+        await stripe.confirmCardPayment(result.json.client_secret);  // the server reads the outcome
         return finish(await post(result.json.complete, {}));
       }
       if (result.json.redirect) {
@@ -60,7 +70,7 @@
       var setup = await stripe.confirmCardSetup(started.json.client_secret,
                                                 { payment_method: { card: card } });
       if (setup.error) {
-        show(setup.error.code === "card_declined" ? form.dataset.declined : setup.error.message);
+        show(stripeMessage(setup.error));
         return null;
       }
       return { url: started.json.confirm, setupIntent: setup.setupIntent.id };
@@ -78,7 +88,7 @@
         if (result.status !== 503) { resume = null; }
         await finish(result);
       } catch (err) {
-        show(form.dataset.genericError);
+        show(messages.generic);
       }
     });
 
