@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton, get_timezone, get_timezone_name
 from flask import current_app
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from payments.money import format_money
 from portal.auth import current_debtor
@@ -41,6 +43,36 @@ def short_date(value: date | None) -> str:
     return format_date(value, format="medium", locale=display_locale())
 
 
+PERIOD = re.compile(r"^\s*(\d{4})-(0[1-9]|1[0-2])\s*$")
+
+
+def invoice_period(invoice) -> date | None:
+    """The month an invoice bills: its description when that is a period ("2026-11")."""
+    match = PERIOD.match(invoice.description or "")
+    return date(int(match.group(1)), int(match.group(2)), 1) if match else None
+
+
+def invoice_title(invoice) -> str:
+    """What a debtor calls an invoice: "Invoice for November 2026" for a billing period
+    (or when there is no description: the month it was issued), else its description."""
+    period = invoice_period(invoice)
+    if period is None and invoice.description:
+        return invoice.description
+    month = format_skeleton("yMMMM", period or invoice.issued_on, locale=display_locale())
+    return _("Invoice for %(month)s", month=month)
+
+
+def zone_name(zone: str | None) -> str:
+    """A time zone as people say it, in the page's language ("hora de Colombia",
+    "Horário de Brasília", "Colombia Time"); UTC and unknown names stay as they are."""
+    if not zone or zone.upper() in ("UTC", "ETC/UTC", "GMT"):
+        return zone or "UTC"
+    try:
+        return get_timezone_name(get_timezone(zone), locale=display_locale())
+    except LookupError:
+        return zone
+
+
 def locale_for(language: str, country: str | None) -> str:
     """A full locale for a chosen language and the debtor's country (es + CO -> es_CO)."""
     if language == "pt_BR":
@@ -59,3 +91,5 @@ def register_filters(state) -> None:
     env.filters.setdefault("money", money)
     env.filters.setdefault("long_date", long_date)
     env.filters.setdefault("short_date", short_date)
+    env.filters.setdefault("invoice_title", invoice_title)
+    env.filters.setdefault("zone_name", zone_name)
