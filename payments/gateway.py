@@ -2,9 +2,11 @@
 
 The gateway is chosen by configuration like any external service: `STRIPE_API_BASE` points
 the SDK at localstripe (the embedded default) or is empty for real Stripe. It speaks the
-subset of the API both understand: localstripe rejects unknown parameters, does not attach a
-PaymentMethod when a SetupIntent is confirmed and ignores idempotency keys, so callers also
-keep their own records of what they asked for (see `payments.checkout`).
+subset of the API both understand (localstripe through `payments.devstripe`, which adds
+`setup_future_usage` and Stripe.js's `createPaymentMethod`): localstripe rejects unknown
+parameters, does not attach a PaymentMethod when a SetupIntent is confirmed and ignores
+idempotency keys, so callers also keep their own records of what they asked for (see
+`payments.checkout`).
 """
 
 from __future__ import annotations
@@ -106,6 +108,11 @@ class StripeGateway:
                   "metadata": metadata}
         return self._call(self.client.v1.setup_intents.create, params)
 
+    def confirm_setup_intent(self, setup_intent_id: str, payment_method: str) -> Any:
+        """Confirm a SetupIntent on the server with a card the browser created."""
+        return self._call(self.client.v1.setup_intents.confirm, setup_intent_id,
+                          {"payment_method": payment_method})
+
     def retrieve_setup_intent(self, setup_intent_id: str) -> Any:
         return self._call(self.client.v1.setup_intents.retrieve, setup_intent_id)
 
@@ -126,10 +133,15 @@ class StripeGateway:
     # Payment intents -----------------------------------------------------------------
     def create_payment_intent(self, *, amount: int, currency: str, customer: str,
                               payment_method: str, metadata: dict, idempotency_key: str,
-                              confirm: bool = False, off_session: bool = False) -> Any:
+                              confirm: bool = False, off_session: bool = False,
+                              setup_future_usage: str | None = None) -> Any:
+        """`setup_future_usage="off_session"` saves the card with this payment (one bank
+        check for both); without it the card is used once and never attached."""
         params: dict = {"amount": amount, "currency": currency.lower(), "customer": customer,
                         "payment_method": payment_method, "payment_method_types": ["card"],
                         "metadata": metadata}
+        if setup_future_usage:
+            params["setup_future_usage"] = setup_future_usage
         if confirm:
             params["confirm"] = True
             if off_session:

@@ -1,4 +1,4 @@
-"""Debtor payment pages: pay now (card Element + SetupIntent + server-side confirm).
+"""Debtor payment pages: pay now (card Element → PaymentMethod → one PaymentIntent).
 
 Views parse the request and call `payments.checkout`; amounts always come from the server.
 The JSON endpoints are called by `static/js/pay.js` with the CSRF token in a header.
@@ -134,10 +134,8 @@ def pay_start():
         debtor, form.get("choice", ""), invoice_ref=form.get("invoice"),
         amount_text=form.get("amount"), currency=form.get("currency"),
         minimum_minor=current_app.config["PAYMENT_MIN_MINOR"])
-    payment, secret = checkout.start_payment(debtor, amount, currency, invoice,
-                                             save_card=form.get("save_card") == "1")
-    return jsonify({"client_secret": secret,
-                    "confirm": url_for("payments.pay_confirm", payment_id=payment.id)})
+    payment = checkout.start_payment(debtor, amount, currency, invoice)
+    return jsonify({"confirm": url_for("payments.pay_confirm", payment_id=payment.id)})
 
 
 @bp.post("/pay/<int:payment_id>/confirm")
@@ -146,7 +144,8 @@ def pay_start():
 @gateway_errors
 def pay_confirm(payment_id: int):
     payment = own_payment(payment_id)
-    return outcome_json(checkout.charge_payment(payment, request.form.get("setup_intent")))
+    return outcome_json(checkout.charge_payment(payment, request.form.get("payment_method"),
+                                                save_card=request.form.get("save_card") == "1"))
 
 
 @bp.post("/pay/<int:payment_id>/complete")
