@@ -8,8 +8,8 @@ from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from payments import plan_picker, plan_service
 from payments import plan_accept as accepting
+from payments import plan_picker, plan_service
 from payments.gateway import GatewayError, GatewayUnavailable
 from payments.views import (
     bp,

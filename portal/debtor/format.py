@@ -6,7 +6,13 @@ import re
 from datetime import date
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_skeleton, get_timezone, get_timezone_name
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_skeleton,
+    get_timezone,
+    get_timezone_name,
+)
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -41,6 +47,11 @@ def short_date(value: date | None) -> str:
     if value is None:
         return ""
     return format_date(value, format="medium", locale=display_locale())
+
+
+def date_range(first: date, last: date) -> str:
+    """Two dates as one short range in the locale's way ("26/11/2026 al 26/01/2027")."""
+    return format_interval(first, last, "yMd", locale=display_locale())
 
 
 PERIOD = re.compile(r"^\s*(\d{4})-(0[1-9]|1[0-2])\s*$")
@@ -93,3 +104,4 @@ def register_filters(state) -> None:
     env.filters.setdefault("short_date", short_date)
     env.filters.setdefault("invoice_title", invoice_title)
     env.filters.setdefault("zone_name", zone_name)
+    env.filters.setdefault("date_range", date_range)
