@@ -17,6 +17,8 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from payments.money import to_stripe_amount
+
 
 class GatewayUnavailable(Exception):
     """Stripe could not be reached, did not answer in time, or asked us to slow down
@@ -135,9 +137,11 @@ class StripeGateway:
                               payment_method: str, metadata: dict, idempotency_key: str,
                               confirm: bool = False, off_session: bool = False,
                               setup_future_usage: str | None = None) -> Any:
-        """`setup_future_usage="off_session"` saves the card with this payment (one bank
+        """`amount` is in our minor units; it is sent in Stripe's (see payments.currencies).
+        `setup_future_usage="off_session"` saves the card with this payment (one bank
         check for both); without it the card is used once and never attached."""
-        params: dict = {"amount": amount, "currency": currency.lower(), "customer": customer,
+        params: dict = {"amount": to_stripe_amount(amount, currency),
+                        "currency": currency.lower(), "customer": customer,
                         "payment_method": payment_method, "payment_method_types": ["card"],
                         "metadata": metadata}
         if setup_future_usage:
@@ -156,7 +160,11 @@ class StripeGateway:
     def retrieve_payment_intent(self, payment_intent_id: str) -> Any:
         return self._call(self.client.v1.payment_intents.retrieve, payment_intent_id)
 
-    def refund(self, payment_intent_id: str, amount: int, idempotency_key: str) -> Any:
+    def refund(self, payment_intent_id: str, amount: int, idempotency_key: str,
+               currency: str | None = None) -> Any:
+        """`amount` in our minor units of `currency` (converted to Stripe's when given)."""
+        if currency:
+            amount = to_stripe_amount(amount, currency)
         params = {"payment_intent": payment_intent_id, "amount": amount}
         return self._call(self.client.v1.refunds.create, params, self._opts(idempotency_key))
 
