@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import (
@@ -13,7 +14,7 @@ from babel.dates import (
     get_timezone,
     get_timezone_name,
 )
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -24,13 +25,28 @@ LANGUAGES = (("es", "Español"), ("pt_BR", "Português"), ("en", "English"))
 
 
 def display_locale() -> str:
-    """The signed-in debtor's full locale (es_CO) when it fits the page language, else it."""
+    """The signed-in debtor's full locale (es_CO) when it fits the page language, else it.
+    Worked out once per request and page language (a page formats dozens of amounts)."""
     page = str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+    cached = g.get("saldo_display_locale")
+    if cached is not None and cached[0] == page:
+        return cached[1]
     debtor = current_debtor()
     saved = debtor.locale if debtor is not None else None
-    if saved and saved.split("_")[0] == page.split("_")[0]:
-        return saved
-    return page
+    chosen = saved if saved and saved.split("_")[0] == page.split("_")[0] else page
+    if has_request_context():
+        g.saldo_display_locale = (page, chosen)
+    return chosen
+
+
+@lru_cache(maxsize=64)
+def babel_locale(name: str) -> Locale:
+    """Babel's Locale for a name, parsed once per process (parsing is most of a format)."""
+    return Locale.parse(name)
+
+
+def _locale() -> Locale:
+    return babel_locale(display_locale())
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -40,18 +56,18 @@ def money(amount_minor: int, currency: str) -> str:
 def long_date(value: date | None) -> str:
     if value is None:
         return ""
-    return format_date(value, format="long", locale=display_locale())
+    return format_date(value, format="long", locale=_locale())
 
 
 def short_date(value: date | None) -> str:
     if value is None:
         return ""
-    return format_date(value, format="medium", locale=display_locale())
+    return format_date(value, format="medium", locale=_locale())
 
 
 def date_range(first: date, last: date) -> str:
     """Two dates as one short range in the locale's way ("26/11/2026 al 26/01/2027")."""
-    return format_interval(first, last, "yMd", locale=display_locale())
+    return format_interval(first, last, "yMd", locale=_locale())
 
 
 PERIOD = re.compile(r"^\s*(\d{4})-(0[1-9]|1[0-2])\s*$")
@@ -69,8 +85,14 @@ def invoice_title(invoice) -> str:
     period = invoice_period(invoice)
     if period is None and invoice.description:
         return invoice.description
-    month = format_skeleton("yMMMM", period or invoice.issued_on, locale=display_locale())
-    return _("Invoice for %(month)s", month=month)
+    day = period or invoice.issued_on
+    return _("Invoice for %(month)s", month=month_name(day.year, day.month, display_locale()))
+
+
+@lru_cache(maxsize=1024)
+def month_name(year: int, month: int, locale: str) -> str:
+    """"noviembre de 2026", "novembro de 2026", "November 2026"."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=babel_locale(locale))
 
 
 def zone_name(zone: str | None) -> str:
@@ -79,7 +101,7 @@ def zone_name(zone: str | None) -> str:
     if not zone or zone.upper() in ("UTC", "ETC/UTC", "GMT"):
         return zone or "UTC"
     try:
-        return get_timezone_name(get_timezone(zone), locale=display_locale())
+        return get_timezone_name(get_timezone(zone), locale=_locale())
     except LookupError:
         return zone
 
