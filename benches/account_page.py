@@ -74,6 +74,7 @@ def prepare(url: str, secret: str, folder: str, debtors: int, months: int) -> tu
     """Migrate and seed; return (the signed-in debtor's session cookie, a description)."""
     from flask_migrate import upgrade
     from sqlalchemy import func, select
+    from sqlalchemy.orm import aliased
 
     from portal import create_app
     from portal.extensions import db
@@ -88,11 +89,12 @@ def prepare(url: str, secret: str, folder: str, debtors: int, months: int) -> tu
 
         seed_demo(debtors=debtors, months=months)
         invoices = func.count(Invoice.id)
+        unpaid = aliased(Invoice)
         debtor, count = db.session.execute(
-            select(Debtor, invoices).join(Invoice)
+            select(Debtor, invoices).join(Invoice, Invoice.debtor_id == Debtor.id)
             .where(Debtor.locale == "es_CO",
-                   select(Invoice.id).where(Invoice.debtor_id == Debtor.id,
-                                            Invoice.status == "open").exists())
+                   select(unpaid.id).where(unpaid.debtor_id == Debtor.id,
+                                           unpaid.status == "open").exists())
             .group_by(Debtor.id).order_by(invoices.desc(), Debtor.id).limit(1)).one()
         first = db.session.scalar(select(func.min(Invoice.issued_on))
                                   .where(Invoice.debtor_id == debtor.id))
@@ -103,9 +105,18 @@ def prepare(url: str, secret: str, folder: str, debtors: int, months: int) -> tu
         page = client.get("/account")
         assert page.status_code == 200, page.status_code
         cookie = client.get_cookie("session").value
+        cpu = []
+        for _ in range(5):  # CPU time in this process only: steady on a busy machine
+            start = time.process_time()
+            for _ in range(20):
+                client.get("/account")
+            cpu.append((time.process_time() - start) / 20 * 1000)
         described = (f"debtor {debtor.external_id} ({debtor.locale}): {count} invoices since "
-                     f"{first}, page {len(page.data) // 1024} KB")
-    db.engine.dispose()
+                     f"{first}, page {len(page.data) // 1024} KB\n"
+                     f"/account CPU time per request, in process: {min(cpu):.1f} ms "
+                     f"(best of 5 x 20 requests)")
+        db.session.remove()
+        db.engine.dispose()
     return cookie, described
 
 
@@ -124,9 +135,9 @@ def served(gunicorn: str, target: str, workers: int, env: dict):
             if process.poll() is not None:
                 raise SystemExit(f"gunicorn {target} exited: {process.stderr.read().decode()}")
             try:
-                requests.get(base + "/", timeout=1)
+                requests.get(base + "/", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"gunicorn {target} did not start") from None
                 time.sleep(0.2)
@@ -159,6 +170,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--debtors", type=int, default=200)
     parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--cpu-only", action="store_true",
+                        help="only the in-process CPU time per request (no gunicorn, no wrk)")
     args = parser.parse_args()
     wrk, gunicorn = require_tools()
     secret = "bench-secret-" + os.urandom(8).hex()
@@ -166,6 +179,8 @@ def main() -> None:
     with throwaway_database() as url:
         cookie, described = prepare(url, secret, folder, args.debtors, args.months)
         print(f"PostgreSQL, {args.debtors} demo debtors, {described}")
+        if args.cpu_only:
+            return
         env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret, LOG_LEVEL="WARNING",
                    SALDO_INSTANCE_PATH=folder, PYTHONPATH=str(ROOT))
         shutil.copy(Path(__file__).with_name("hello_app.py"), Path(folder) / "hello_app.py")
@@ -177,6 +192,13 @@ def main() -> None:
                 check = requests.get(base + path, allow_redirects=False, timeout=10,
                                      cookies={"session": cookie} if with_cookie else None)
                 assert check.status_code == 200, f"{path} answered {check.status_code}"
+                single = []
+                for _ in range(20):
+                    start = time.perf_counter()
+                    requests.get(base + path, timeout=30,
+                                 cookies={"session": cookie} if with_cookie else None)
+                    single.append((time.perf_counter() - start) * 1000)
+                print(f"{name}: one request at a time: {min(single):.1f} ms (best of 20)")
                 load(wrk, base + path, 3, args.connections, cookie if with_cookie else None)
                 results[name] = load(wrk, base + path, args.duration, args.connections,
                                      cookie if with_cookie else None)
