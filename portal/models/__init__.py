@@ -21,6 +21,7 @@ from portal.models.ledger import (
     PaymentAllocation,
 )
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
+from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -42,11 +43,13 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "RememberToken",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",
+    "UserSession",
     "utcnow",
 ]
