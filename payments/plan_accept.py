@@ -26,6 +26,7 @@ from payments.records import apply_failure, apply_success, plan_balance
 from portal.audit import record
 from portal.extensions import db
 from portal.models import Debtor, Installment, Payment, PaymentPlan, utcnow
+from portal.webhooks.events import emit
 
 
 @dataclass
@@ -93,6 +94,7 @@ def _start(plan: PaymentPlan, debtor: Debtor, method_id: str) -> None:
         if invoice.currency == plan.currency:
             invoice.plan_id = plan.id
     record("debtor", debtor.id, "plan.accepted", plan, after={"payment_method": method_id})
+    emit("plan.created", plan)
     db.session.commit()
 
 

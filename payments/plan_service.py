@@ -23,6 +23,7 @@ from payments.records import apply_failure, apply_success, close_settled_plans, 
 from portal.audit import record
 from portal.extensions import db
 from portal.models import Debtor, Installment, Invoice, Payment, PaymentPlan, utcnow
+from portal.webhooks.events import emit
 
 
 def plan_offers(debtor: Debtor, today: date) -> list[Offer]:
@@ -167,6 +168,7 @@ def _installment_failed(installment: Installment, payment: Payment, code: str,
         for invoice in plan_invoices(plan):
             invoice.plan_id = None
         record("system", None, "plan.broken", plan, after={"installment": installment.seq})
+        emit("plan.broken", plan)
         db.session.commit()
         send_plan_notice(debtor, "broken", installment=installment, url=url)
         return "broken"

@@ -12,8 +12,17 @@ from portal.models.engagement import (
     PromiseToPay,
     PushSubscription,
 )
+from portal.models.integration import (
+    ApiKey,
+    IdempotencyRecord,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from portal.models.ledger import (
     CHANNELS,
+    CreditNote,
     Debtor,
     ImportRun,
     Invoice,
@@ -28,9 +37,12 @@ __all__ = [
     "CHANNELS",
     "AccessLink",
     "AlertPolicy",
+    "ApiKey",
     "AuditEvent",
+    "CreditNote",
     "Debtor",
     "Dispute",
+    "IdempotencyRecord",
     "ImportRun",
     "Installment",
     "Invoice",
@@ -51,5 +63,9 @@ __all__ = [
     "StripeEvent",
     "UTCDateTime",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "utcnow",
 ]

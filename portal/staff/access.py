@@ -46,6 +46,7 @@ SECTIONS = {
     "disputes": ("agent",),
     "mail": ("analyst", "agent"),
     "users": (),
+    "integrations": (),  # API keys and webhook endpoints: administrators only
 }
 
 
