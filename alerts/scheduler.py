@@ -45,7 +45,7 @@ JOBS = (
     Job("alerts_plan_dispatch", "alerts.jobs:plan_and_dispatch", "cron", {"minute": 5},
         at_start=True),
     Job("alerts_dispatch", "alerts.jobs:dispatch_due", "interval", {"minutes": 10}, grace=300),
-    Job("promises_broken", "portal.debtor.promises:mark_broken_promises", "cron",
+    Job("promises_broken", "portal.operations.promises:mark_broken_promises", "cron",
         {"hour": 1, "minute": 15}, pass_today=True),
     Job("installments_charge", "payments.jobs:charge_due_installments", "cron",
         {"hour": 9, "minute": 0}),

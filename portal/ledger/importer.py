@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, insert, select
 
-from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.ledger.rows import LedgerRow, RowError, missing_columns, parse_row
 from portal.models import Debtor, ImportRun, Invoice, Payment, PaymentAllocation
+from portal.operations.promises import keep_promises
 
 BATCH_SIZE = 1000
 MAX_REPORTED_ERRORS = 1000

@@ -251,7 +251,7 @@ def test_payment_pages_are_never_cached(app, client):
 
 
 def test_dispute_attachment_is_never_cached(app, client):
-    from portal.debtor.disputes import open_dispute
+    from portal.operations.disputes import open_dispute
 
     debtor, older, _ = _debtor_with_two_invoices()
     import io

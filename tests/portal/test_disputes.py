@@ -8,9 +8,9 @@ import os
 import pytest
 from sqlalchemy import select
 
-from portal.debtor import disputes
-from portal.debtor.disputes import DisputeError, read_attachment
 from portal.models import AuditEvent, Dispute
+from portal.operations import disputes
+from portal.operations.disputes import DisputeError, read_attachment
 from tests.factories import make_invoice
 from tests.portal.conftest import csrf_from
 

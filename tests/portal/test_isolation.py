@@ -15,8 +15,8 @@ from tests.portal.conftest import csrf_from, identified_debtor, today_bogota
 @pytest.fixture
 def other_records(app, db):
     """Another debtor with an invoice, a promise and a dispute with an attachment."""
-    from portal.debtor.disputes import open_dispute
-    from portal.debtor.promises import make_promise
+    from portal.operations.disputes import open_dispute
+    from portal.operations.promises import make_promise
 
     other = identified_debtor()
     invoice = make_invoice(other)
