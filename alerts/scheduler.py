@@ -50,6 +50,8 @@ JOBS = (
     Job("installments_charge", "payments.jobs:charge_due_installments", "cron",
         {"hour": 9, "minute": 0}),
     Job("payments_reconcile", "payments.jobs:reconcile", "cron", {"minute": 35}),
+    Job("ledger_folder_import", "portal.ledger.folder:import_dropped_files", "interval",
+        {"minutes": 5}, grace=300),
     Job("webhooks_deliver", "portal.webhooks.dispatch:deliver_due", "interval", {"minutes": 1},
         grace=60),
 )

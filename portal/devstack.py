@@ -237,8 +237,9 @@ def demo_command(port: int, no_serve: bool) -> None:
     children: list[subprocess.Popen] = []
     bin_dir = Path(sys.executable).parent
     if not _listening(STRIPE_PORT) and (bin_dir / "localstripe").exists():
-        children.append(_start(f"local Stripe on :{STRIPE_PORT}", [
-            str(bin_dir / "localstripe"), "--port", str(STRIPE_PORT), "--from-scratch"], env))
+        children.append(_start(f"local Stripe on :{STRIPE_PORT}", [  # localstripe + 3 gaps
+            sys.executable, "-m", "payments.devstripe", "--port", str(STRIPE_PORT),
+            "--from-scratch"], env))
     if not _listening(SMTP_PORT):
         children.append(_start(f"mail sink on :{SMTP_PORT}", [
             sys.executable, "-m", "portal.mailsink", "--port", str(SMTP_PORT),

@@ -2,14 +2,14 @@
 payment issues for staff; chargebacks, with plan autopay paused while one is open
 
 Revision ID: i11_money_races
-Revises: i15_reply_actions
+Revises: i16_import_runs
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "i11_money_races"
-down_revision = "i15_reply_actions"
+down_revision = "i16_import_runs"
 branch_labels = None
 depends_on = None
 

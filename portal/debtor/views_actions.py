@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from payments.money import parse_typed_amount, to_major
@@ -26,6 +27,9 @@ from portal.operations.promises import PromiseError, make_promise, promise_bound
 def promise(invoice_id: int):
     debtor = me()
     invoice = owned_or_404(own_invoice(debtor, invoice_id), debtor)
+    if invoice.status != "open" or invoice.balance_minor <= 0:  # reached by an old link
+        flash(_("This invoice has nothing left to pay, so there is nothing to promise."))
+        return redirect(url_for("debtor.invoice", invoice_id=invoice.id))
     today = debtor_today(debtor)
     first, last = promise_bounds(today)
     form = PromiseForm()

@@ -44,6 +44,7 @@ SECTIONS = {
     "policy": ("analyst",),
     "templates": ("analyst",),
     "audit": ("analyst",),
+    "imports": ("analyst",),
     "debtors": ("agent",),
     "disputes": ("agent",),
     "mail": ("analyst", "agent"),

@@ -21,7 +21,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def _post(client, invoice, reason="wrong_amount", message="No reconozco este cobro",
           file=None):
     url = f"/invoices/{invoice.id}/dispute"
-    data = {"csrf_token": csrf_from(client, url), "reason": reason, "message": message}
+    data = {"csrf_token": csrf_from(client, url), "reason": reason, "message": message,
+            "confirm": "y"}
     if file is not None:
         data["attachment"] = file
     return client.post(url, data=data, content_type="multipart/form-data")

@@ -10,7 +10,7 @@ from payments.gateway import gateway
 from portal.extensions import db
 from portal.models import Debtor, Invoice, Payment, PaymentAllocation
 from tests.factories import make_debtor, make_invoice, sign_in
-from tests.payments.helpers import CARD_OK, confirm_card_setup, csrf_token, start_payment
+from tests.payments.helpers import CARD_OK, create_card, csrf_token, start_payment
 from tests.payments.race.conftest import ATTEMPTS, browser_cookie, in_parallel, post, report
 
 
@@ -29,12 +29,12 @@ def test_parallel_confirms_of_one_payment_charge_the_card_once(
     sign_in(client, debtor)
     token = csrf_token(client)
     started = start_payment(client, token).get_json()
-    setup_id = confirm_card_setup(started["client_secret"], CARD_OK)
+    method_id = create_card(CARD_OK)
     cookie = browser_cookie(client)
 
     def confirm(_):
         response = post(live_server_url + started["confirm"], cookie=cookie, token=token,
-                        data={"setup_intent": setup_id})
+                        data={"payment_method": method_id, "save_card": "0"})
         return response.status_code, response.json()
 
     results = in_parallel(ATTEMPTS, confirm)
