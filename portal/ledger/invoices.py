@@ -73,20 +73,18 @@ def upsert_invoices(items: list[dict], *, source: str, default_currency: str,
     ids = [record["invoice_id"].strip() for _, record in records]
     existing = set(db.session.scalars(select(Invoice.external_id)
                                       .where(Invoice.external_id.in_(ids))))
-    run = ImportRun(source=source[:255])
-    db.session.add(run)
-    db.session.flush()
-    report = importer.ImportReport()
-    importer._import_batch(records, run.id, report, default_currency, today)
+    # The importer's own set-based path, inside this session's transaction: the caller's
+    # commit makes it final. Its `line` is the item's position from 1.
+    report = importer.import_rows([record for _, record in records], source=source[:255],
+                                  default_currency=default_currency, today=today,
+                                  connection=db.session.connection())
     if report.error_count:
         raise InvoiceError("some invoices are not valid", [
-            {"field": f"{e['line']}", "message": e["error"]} for e in report.errors])
-    db.session.flush()
-    run.rows, run.status, run.finished_at = report.rows, "done", utcnow()
-    run.invoices_created, run.invoices_updated = report.invoices_created, report.invoices_updated
+            {"field": f"{e['line'] - 1}", "message": e["error"]} for e in report.errors])
     by_id = {inv.external_id: inv for inv in db.session.scalars(
         select(Invoice).where(Invoice.external_id.in_(ids)).execution_options(
             populate_existing=True))}
+    run = db.session.get(ImportRun, report.run_id)
     audit.record(actor[0], actor[1], "invoices.upserted", run,
                  after={"created": report.invoices_created, "updated": report.invoices_updated})
     return [(by_id[i], i not in existing) for i in ids]
