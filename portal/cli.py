@@ -98,6 +98,7 @@ COMMAND_MODULES = (
     ("payments.cli", "payments_cli"),
     ("alerts.cli", "alerts_cli"),
     ("alerts.scheduler", "scheduler_command"),
+    ("replies.cli", "replies_cli"),
 )
 
 

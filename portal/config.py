@@ -76,8 +76,6 @@ class Config:
     IDENTITY_CHECK = env("SALDO_IDENTITY_CHECK", "document_last4")
     # Key for the identity-fact HMAC (defaults to SECRET_KEY; set it to rotate SECRET_KEY).
     IDENTITY_PEPPER = env("SALDO_IDENTITY_PEPPER")
-    # Email requested links after the response, so timing does not reveal a matching contact.
-    LINK_MAIL_ASYNC = env_bool("SALDO_LINK_MAIL_ASYNC", True)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SALDO_SECURE_COOKIES", False)
@@ -155,7 +153,6 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
-    LINK_MAIL_ASYNC = False
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = True
     BASE_URL = "http://localhost"

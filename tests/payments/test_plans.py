@@ -10,7 +10,7 @@ from sqlalchemy import select
 from payments import jobs
 from portal.extensions import db
 from portal.models import Installment, Invoice, Payment, PaymentPlan, utcnow
-from tests.factories import make_debtor, make_invoice, sign_in
+from tests.factories import deliver, make_debtor, make_invoice, sign_in
 from tests.payments.helpers import (
     CARD_DECLINE_AT_CHARGE,
     CARD_OK,
@@ -73,6 +73,7 @@ def test_full_plan_with_a_failed_and_retried_instalment(stripe_app, client, smtp
     assert first.status == "paid"  # due today: charged on acceptance
     assert [i.amount_minor for i in (first, second, third)] == [100_000_00] * 2 + [100_000_01]
     assert {i.plan_id for i in db.session.scalars(select(Invoice))} == {plan_id}
+    deliver()
     accepted = next(m for m in smtp_server.messages if "activo" in m["Subject"])
     assert "4242" in accepted.get_content() and "$\u00a0100.000,01" in accepted.get_content()
 
@@ -83,6 +84,7 @@ def test_full_plan_with_a_failed_and_retried_instalment(stripe_app, client, smtp
     second = _installments(plan_id)[1]
     assert second.status == "failed" and second.next_attempt_on == second_due + timedelta(1)
     assert jobs.charge_due_installments(second_due)["failed"] == 0  # not retried twice
+    deliver()
     notice = smtp_server.messages[-1]
     assert notice["To"] == "caro@example.com" and "cuota" in notice["Subject"]
 
@@ -113,7 +115,10 @@ def test_plan_breaks_after_the_last_failed_retry(stripe_app, client, smtp_server
     assert _installments(plan_id)[1].attempts == 3
     assert {i.plan_id for i in db.session.scalars(select(Invoice))} == {None}
     assert jobs.charge_due_installments(due + timedelta(10))["failed"] == 0
-    assert "cancel" in smtp_server.messages[-1]["Subject"].lower()
+    deliver()  # two charge-failed notices and the plan-ended one (sent in parallel)
+    subjects = sorted(m["Subject"].lower() for m in smtp_server.messages)
+    assert sum("cancel" in s for s in subjects) == 1
+    assert sum("no pudimos cobrar" in s for s in subjects) == 2
 
 
 def test_debtor_pays_an_instalment_early(stripe_app, client):
@@ -219,6 +224,7 @@ def test_a_card_declined_at_acceptance_keeps_the_plan_and_retries_tomorrow(
     assert first.next_attempt_on == first.due_on + timedelta(days=1)
     page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
     assert "rechazada" in page  # the decline was flashed on the plan page
+    deliver()
     assert any("cuota" in m["Subject"] for m in smtp_server.messages)
 
 
