@@ -107,6 +107,13 @@ class Config:
     MAIL_FROM = env("MAIL_FROM", "Saldo <no-reply@saldo.local>")
     # Where the demo's local mail sink writes messages, so the staff area can show them.
     MAILSINK_FOLDER = env("SALDO_MAILSINK_FOLDER")
+    # Replies: every email's Reply-To is reply+<signed token>@INBOUND_DOMAIN (route that
+    # domain's mail to POST /inbound/email or to the IMAP mailbox below).
+    INBOUND_DOMAIN = env("SALDO_INBOUND_DOMAIN", "reply.saldo.local")
+    REPLY_TOKEN_KEY = env("SALDO_REPLY_TOKEN_KEY")  # None: derived from SECRET_KEY
+    # The urgent outbox loop (sign-in links, receipts, replies): its run length and poll.
+    URGENT_LOOP_SECONDS = env_int("SALDO_URGENT_LOOP_SECONDS", 58)
+    URGENT_POLL_SECONDS = float(env("SALDO_URGENT_POLL_SECONDS", "0.5"))
 
     # SMS / WhatsApp through a Twilio-compatible API; empty base URL: record to the outbox only.
     SMS_API_BASE = env("SMS_API_BASE")
