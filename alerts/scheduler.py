@@ -48,6 +48,7 @@ JOBS = (
     # Sign-in links, receipts, notices, replies: watched continuously (see alerts.urgent).
     Job("outbox_urgent", "alerts.urgent:urgent_loop", "interval", {"seconds": 60}, grace=30,
         at_start=True),
+    Job("replies_imap", "replies.imap:poll_mailbox", "interval", {"minutes": 1}, grace=60),
     Job("promises_broken", "portal.debtor.promises:mark_broken_promises", "cron",
         {"hour": 1, "minute": 15}, pass_today=True),
     Job("installments_charge", "payments.jobs:charge_due_installments", "cron",

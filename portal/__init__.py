@@ -90,6 +90,7 @@ BLUEPRINT_MODULES = (
     "payments.views",
     "payments.webhooks",
     "alerts.views",
+    "replies.views",
 )
 
 

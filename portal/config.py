@@ -111,6 +111,21 @@ class Config:
     # domain's mail to POST /inbound/email or to the IMAP mailbox below).
     INBOUND_DOMAIN = env("SALDO_INBOUND_DOMAIN", "reply.saldo.local")
     REPLY_TOKEN_KEY = env("SALDO_REPLY_TOKEN_KEY")  # None: derived from SECRET_KEY
+    # POST /inbound/email: the shared secret (header X-Saldo-Inbound-Secret, ?secret= or
+    # the password of https://user:secret@host/inbound/email). Unset: every post is 403.
+    INBOUND_EMAIL_SECRET = env("SALDO_INBOUND_EMAIL_SECRET")
+    # POST /inbound/twilio is verified with SMS_AUTH_TOKEN against this URL (set it when a
+    # proxy changes what the app sees), else the request's own URL.
+    TWILIO_WEBHOOK_URL = env("SALDO_TWILIO_WEBHOOK_URL")
+    INBOUND_RATE_LIMIT = env("SALDO_INBOUND_RATE_LIMIT", "120 per minute")
+    INBOUND_SENDER_RATE_LIMIT = env("SALDO_INBOUND_SENDER_RATE_LIMIT", "20 per minute")
+    # Optional IMAP mailbox polled every minute for replies (a plain mailbox, no provider).
+    IMAP_HOST = env("SALDO_IMAP_HOST")
+    IMAP_PORT = env_int("SALDO_IMAP_PORT", 993)
+    IMAP_SSL = env_bool("SALDO_IMAP_SSL", True)
+    IMAP_USER = env("SALDO_IMAP_USER")
+    IMAP_PASSWORD = env("SALDO_IMAP_PASSWORD")
+    IMAP_FOLDER = env("SALDO_IMAP_FOLDER", "INBOX")
     # The urgent outbox loop (sign-in links, receipts, replies): its run length and poll.
     URGENT_LOOP_SECONDS = env_int("SALDO_URGENT_LOOP_SECONDS", 58)
     URGENT_POLL_SECONDS = float(env("SALDO_URGENT_POLL_SECONDS", "0.5"))
