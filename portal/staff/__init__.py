@@ -17,6 +17,7 @@ from portal.staff import (  # noqa: E402,F401  (the views register themselves on
     views_dashboard,
     views_debtors,
     views_disputes,
+    views_inbox,
     views_mail,
     views_policy,
     views_promises,

@@ -1,7 +1,8 @@
 """Who may do what in the console, the idle timeout, and the console's own page setup.
 
 Roles: admin (everything and users), analyst (policy, templates, reports), agent (debtor
-timeline, disputes, promises). `role_required(...)` guards a view; admins pass every check.
+timeline, disputes, promises, the inbox). `role_required(...)` guards a view; admins pass
+every check.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ SECTIONS = {
     "audit": ("analyst",),
     "debtors": ("agent",),
     "disputes": ("agent",),
+    "inbox": ("agent",),
     "mail": ("analyst", "agent"),
     "users": (),
 }

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import (
     Debtor,
     Dispute,
+    InboundMessage,
     Invoice,
     Message,
     Payment,
@@ -33,7 +34,7 @@ SEARCH_LIMIT = 50
 @dataclass
 class Entry:
     at: datetime
-    kind: str  # invoice|score|message|payment|promise|plan|dispute|visit
+    kind: str  # invoice|score|message|reply|payment|promise|plan|dispute|visit
     title: str
     status: str = ""
     details: list[str] = field(default_factory=list)
@@ -79,6 +80,7 @@ def timeline(debtor: Debtor, describe, money) -> list[Entry]:
     entries += _promise_entries(debtor, invoices, money)
     entries += _plan_entries(debtor, money)
     entries += _dispute_entries(debtor, invoices)
+    entries += _reply_entries(debtor)
     entries += [Entry(v.visited_at, "visit", _("Portal visit"),
                       details=[_("from a message")] if v.message_id else [])
                 for v in db.session.scalars(
@@ -122,8 +124,11 @@ def _message_entries(debtor, invoices):
                 details.append(f"{label} {at.strftime('%Y-%m-%d %H:%M')}")
         if m.last_error:
             details.append(_("error: %(error)s", error=m.last_error))
+        if m.kind == "reply" and m.body:
+            details.insert(0, m.body)
         yield Entry(m.sent_at or m.send_at, "message",
-                    _("%(channel)s message %(ref)s", channel=m.channel, ref=about).strip(),
+                    _("%(channel)s %(kind)s %(ref)s", channel=m.channel,
+                      kind=m.kind.replace("_", " "), ref=about).strip(),
                     _message_status(m), details, m)
 
 
@@ -177,3 +182,14 @@ def _dispute_entries(debtor, invoices):
         yield Entry(d.created_at, "dispute", _("Dispute on %(ref)s: %(reason)s", ref=about,
                                                reason=d.reason), d.status,
                     details, d)
+
+
+def _reply_entries(debtor):
+    """What the debtor wrote to us (the conversation's inbound side)."""
+    for m in db.session.scalars(select(InboundMessage).where(
+            InboundMessage.debtor_id == debtor.id)):
+        details = [m.text]
+        if m.action:
+            details.append(_("handled automatically: %(action)s", action=m.action))
+        yield Entry(m.received_at, "reply", _("Reply by %(channel)s", channel=m.channel),
+                    "unread" if m.read_at is None else "read", details, m)
