@@ -4,14 +4,18 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install install-test bench bench-import bench-risk bench-alerts bench-staff clean
+LOCK   := requirements/lock.txt
+
+.PHONY: demo test test-latest lint lock audit install install-test bench bench-import bench-risk bench-alerts bench-staff clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[demo,test]"
+# Installs exactly what the lock pins (every file checked against its hash), then Saldo itself.
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,6 +32,30 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+## Update the lock after a change to pyproject.toml: keeps existing pins, adds what is new.
+## `make lock UPGRADE=1` re-resolves everything to the newest versions that satisfy it.
+COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	  --extra demo --extra test --no-emit-find-links --no-emit-index-url -o $(LOCK)
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet "pip-tools>=7.4"
+	$(COMPILE) $(if $(UPGRADE),--upgrade) pyproject.toml
+
+## The whole suite on freshly resolved newest versions (a separate virtualenv), so drift in a
+## dependency (Babel's locale data, say) is caught on purpose, not by a newcomer.
+LATEST := .venv-latest
+test-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/pip install --quiet --upgrade pip
+	$(LATEST)/bin/pip install --quiet --upgrade -e ".[demo,test]"
+	$(LATEST)/bin/pip freeze --exclude-editable > $(LATEST)/resolved.txt
+	$(LATEST)/bin/python -m pytest
+
+## Known vulnerabilities in the pinned versions (asks the PyPI advisory database).
+audit: $(STAMP)
+	$(BIN)/pip install --quiet "pip-audit>=2.7"
+	$(BIN)/pip-audit --strict --disable-pip --no-deps -r $(LOCK)
 
 ## Benchmarks (print figures; see benches/README.md). `make bench` runs them all (long).
 bench: bench-import bench-risk bench-alerts bench-staff
@@ -46,4 +74,4 @@ bench-staff: $(STAMP)
 	$(BIN)/python benches/staff_console.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LATEST) instance .pytest_cache .ruff_cache

@@ -29,7 +29,10 @@ def plan_command(day: str | None, dry_run: bool, as_json: bool) -> None:
     """Decide today's reminders: what would be sent and what is skipped, with reasons."""
     from alerts.planner import plan
 
-    result = plan(_parse_date(day), dry_run=dry_run)
+    today = _parse_date(day)
+    # Planning for another day means planning as of that day, at this time of day.
+    now = datetime.combine(today, datetime.now(UTC).time(), UTC) if today else None
+    result = plan(today, dry_run=dry_run, now=now)
     if as_json:
         click.echo(json.dumps({"planned": result["planned"], "skipped": result["skipped"]}))
         return

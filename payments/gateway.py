@@ -15,6 +15,8 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from payments.money import to_stripe_amount
+
 
 class GatewayUnavailable(Exception):
     """Stripe could not be reached or did not answer in time: try again later."""
@@ -120,7 +122,9 @@ class StripeGateway:
     def create_payment_intent(self, *, amount: int, currency: str, customer: str,
                               payment_method: str, metadata: dict, idempotency_key: str,
                               confirm: bool = False, off_session: bool = False) -> Any:
-        params: dict = {"amount": amount, "currency": currency.lower(), "customer": customer,
+        """`amount` is in our minor units; it is sent in Stripe's (see payments.currencies)."""
+        params: dict = {"amount": to_stripe_amount(amount, currency),
+                        "currency": currency.lower(), "customer": customer,
                         "payment_method": payment_method, "payment_method_types": ["card"],
                         "metadata": metadata}
         if confirm:
@@ -137,7 +141,11 @@ class StripeGateway:
     def retrieve_payment_intent(self, payment_intent_id: str) -> Any:
         return self._call(self.client.v1.payment_intents.retrieve, payment_intent_id)
 
-    def refund(self, payment_intent_id: str, amount: int, idempotency_key: str) -> Any:
+    def refund(self, payment_intent_id: str, amount: int, idempotency_key: str,
+               currency: str | None = None) -> Any:
+        """`amount` in our minor units of `currency` (converted to Stripe's when given)."""
+        if currency:
+            amount = to_stripe_amount(amount, currency)
         params = {"payment_intent": payment_intent_id, "amount": amount}
         return self._call(self.client.v1.refunds.create, params, self._opts(idempotency_key))
 

@@ -30,7 +30,8 @@ def refund_payment(payment: Payment, amount_minor: int | None = None, *,
     if not 0 < amount <= left:
         raise RefundError(f"the refund must be between 1 and {left} minor units")
     gateway().refund(payment.stripe_payment_intent_id, amount,
-                     f"saldo-refund-{payment.id}-{payment.refunded_minor}-{amount}")
+                     f"saldo-refund-{payment.id}-{payment.refunded_minor}-{amount}",
+                     currency=payment.currency)
     released = apply_refund_total(payment, payment.refunded_minor + amount)
     record("staff" if staff_id else "system", staff_id, "payment.refund", payment,
            after={"amount_minor": amount})

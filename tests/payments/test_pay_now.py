@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -41,14 +42,13 @@ def test_pay_whole_balance_succeeds_closes_invoices_and_emails_receipt(
         db.session.refresh(invoice)
         assert (invoice.status, invoice.balance_minor) == ("paid", 0)
     page = client.get(response.get_json()["redirect"]).get_data(as_text=True)
-    assert "150.000,00" in page
+    assert re.search(r"\$\xa0150\.000(?![,\d])", page)
     deliver()
     assert len(smtp_server.messages) == 1
-    deliver()
     receipt = smtp_server.messages[0]
     assert receipt["To"] == "ana@example.com"
     assert "Recibo" in receipt["Subject"]
-    assert "$\u00a0150.000,00" in receipt.get_content()
+    assert re.search(r"\$\xa0150\.000(?![,\d])", receipt.get_content())
     from babel.dates import format_date
 
     assert format_date(payment.received_on, "long", locale="es_CO") in receipt.get_content()
