@@ -3,7 +3,7 @@
 The scheduler runs `urgent_loop` every minute; each run watches the outbox for almost a
 minute. On PostgreSQL it LISTENs on `saldo_outbox` (the web process NOTIFYs when it
 enqueues an urgent message, see `alerts.enqueue`) and also looks every few seconds as a
-safety net; on SQLite it looks every URGENT_POLL_SECONDS with one cheap read. Only when
+safety net; on SQLite it looks every URGENT_POLL_SECONDS (0.25 s) with one cheap read. Only when
 something urgent is due does it run the dispatcher, restricted to urgent kinds, with the
 same claims, leases and retries as every other send.
 """
@@ -70,7 +70,7 @@ def urgent_loop(seconds: float | None = None, poll: float | None = None,
 
     config = current_app.config
     seconds = float(config.get("URGENT_LOOP_SECONDS", 58) if seconds is None else seconds)
-    poll = float(config.get("URGENT_POLL_SECONDS", 0.5) if poll is None else poll)
+    poll = float(config.get("URGENT_POLL_SECONDS", 0.25) if poll is None else poll)
     deadline = clock.monotonic() + seconds
     totals = {"sent": 0, "retry": 0, "failed": 0, "cancelled": 0}
     waiter = Waiter(poll)

@@ -128,7 +128,7 @@ class Config:
     IMAP_FOLDER = env("SALDO_IMAP_FOLDER", "INBOX")
     # The urgent outbox loop (sign-in links, receipts, replies): its run length and poll.
     URGENT_LOOP_SECONDS = env_int("SALDO_URGENT_LOOP_SECONDS", 58)
-    URGENT_POLL_SECONDS = float(env("SALDO_URGENT_POLL_SECONDS", "0.5"))
+    URGENT_POLL_SECONDS = float(env("SALDO_URGENT_POLL_SECONDS", "0.25"))
 
     # SMS / WhatsApp through a Twilio-compatible API; empty base URL: record to the outbox only.
     SMS_API_BASE = env("SMS_API_BASE")

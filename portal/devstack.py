@@ -207,6 +207,10 @@ def demo_command(port: int, no_serve: bool) -> None:
         click.echo(f"Staff console: http://{HOST}:{port}/staff/  "
                    f"({DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}); sent mail: "
                    f"http://{HOST}:{port}/staff/mail")
+        click.echo(f"Replies: answer a reminder by mailing its Reply-To address through the "
+                   f"sink (SMTP {HOST}:{SMTP_PORT}), or run `saldo replies ingest --channel "
+                   f"email --sender <debtor email> --text '…'`; they show in the staff inbox "
+                   f"(http://{HOST}:{port}/staff/inbox).")
     click.echo("Press Ctrl-C to stop.")
     _wait(children)
 
