@@ -131,3 +131,39 @@ def test_the_conversation_shows_on_the_debtor_timeline(staff_client):
     assert "Reply by email" in page and "Pagaré el viernes" in page
     opened = client.get(f"/staff/debtors/{debtor.id}/conversation")
     assert opened.status_code == 302 and "/staff/inbox/" in opened.headers["Location"]
+
+
+def test_two_agents_marking_done_at_once_change_it_once(app, make_staff):
+    import threading
+
+    from replies.inbox import set_status
+
+    agents = [make_staff("agent", email=f"a{i}@saldo.test").id for i in range(4)]
+    _, conversation = _conversation_with_reply()
+    conversation_id = conversation.id
+    barrier, results, errors = threading.Barrier(4), [], []
+
+    def finish(staff_id: int) -> None:
+        from portal.models import StaffUser
+
+        with app.app_context():
+            try:
+                item = db.session.get(Conversation, conversation_id)
+                staff = db.session.get(StaffUser, staff_id)
+                db.session.commit()
+                barrier.wait(timeout=10)
+                results.append(set_status(item, "done", staff))
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=finish, args=(a,)) for a in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors and sorted(results) == [False, False, False, True]
+    assert db.session.scalars(select(AuditEvent.action).where(
+        AuditEvent.action == "inbox.done")).all() == ["inbox.done"]
