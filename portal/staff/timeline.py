@@ -126,9 +126,10 @@ def _message_entries(debtor, invoices):
             details.append(_("error: %(error)s", error=m.last_error))
         if m.kind == "reply" and m.body:
             details.insert(0, m.body)
-        yield Entry(m.sent_at or m.send_at, "message",
-                    _("%(channel)s %(kind)s %(ref)s", channel=m.channel,
-                      kind=m.kind.replace("_", " "), ref=about).strip(),
+        title = _("%(channel)s message %(ref)s", channel=m.channel, ref=about) \
+            if m.kind == "reminder" else _("%(channel)s %(kind)s %(ref)s", channel=m.channel,
+                                            kind=m.kind.replace("_", " "), ref=about)
+        yield Entry(m.sent_at or m.send_at, "message", title.strip(),
                     _message_status(m), details, m)
 
 
