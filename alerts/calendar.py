@@ -29,11 +29,6 @@ class Profile:
     name: str = "default"
 
 
-def _parse(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
 def _tighter(a: Window | None, b: Window | None) -> Window | None:
     if a is None or b is None:
         return None
@@ -47,20 +42,18 @@ COLOMBIA_WINDOWS: dict[int, Window] = {
 }
 
 
-def profile_for(settings: dict) -> Profile:
-    """The contact rules from `settings`, tightened by its jurisdiction profile if any."""
-    quiet = settings["quiet_hours"]
-    window = (_parse(quiet["start"]), _parse(quiet["end"]))
-    windows = {day: window for day in quiet.get("weekdays", range(6)) if day != 6}
-    caps = settings["caps"]
-    if settings.get("jurisdiction") != "CO":
-        return Profile(windows, int(caps["per_day"]), int(caps["per_week"]))
+def profile_for(policy) -> Profile:
+    """The contact rules of `policy` (a Policy), tightened by its jurisdiction profile."""
+    window = (policy.quiet_start, policy.quiet_end)
+    windows = {day: window for day in policy.weekdays if day != 6}
+    if policy.jurisdiction != "CO":
+        return Profile(windows, policy.per_day, policy.per_week)
     tightened = {}
     for day in range(7):
         both = _tighter(windows.get(day), COLOMBIA_WINDOWS.get(day))
         if both:
             tightened[day] = both
-    return Profile(tightened, 1, min(int(caps["per_week"]), 7), one_channel_per_week=True,
+    return Profile(tightened, 1, min(policy.per_week, 7), one_channel_per_week=True,
                    explicit_consent_only=True, name="CO")
 
 

@@ -13,13 +13,18 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from alerts.calendar import zone
+from alerts.calendar import Profile, profile_for, zone
 from alerts.channels import Outgoing
+from alerts.eligibility import ineligible
+from alerts.facts import DebtorFact, InvoiceFact
+from alerts.settings import current_policy
+from alerts.snapshot import consented_channels
 from alerts.templates import overrides_loaded, render_message
 from alerts.transactional import LINK_PURPOSES, block_kind, render_kind
 from portal.extensions import db
 from portal.links import mint
 from portal.models import (
+    CHANNELS,
     Debtor,
     Dispute,
     Installment,
@@ -55,32 +60,42 @@ class BatchFacts:
         self.installments = {i.id: i for i in db.session.scalars(
             select(Installment).where(Installment.id.in_(inst_ids)))}
 
-    def invoice_block(self, invoice: Invoice | None, today) -> str | None:
-        if invoice is None or invoice.status != "open" or \
-                invoice.amount_minor - invoice.paid_minor <= 0:
-            return "paid"
-        if invoice.disputed or invoice.id in self.disputed:
-            return "disputed"
-        if invoice.plan_id in self.active_plans:
-            return "in_plan"
-        promised = self.promised.get(invoice.id)
-        if promised is not None and promised >= today:
-            return "promised"
-        return None
+    def invoice_fact(self, invoice_id: int) -> InvoiceFact | None:
+        """The invoice as the policy sees it (None: gone)."""
+        invoice = self.invoices.get(invoice_id)
+        if invoice is None:
+            return None
+        return InvoiceFact(invoice.id, invoice.external_id, invoice.debtor_id, invoice.due_on,
+                           invoice.amount_minor - invoice.paid_minor, invoice.currency,
+                           invoice.status, invoice.disputed or invoice.id in self.disputed,
+                           invoice.plan_id in self.active_plans,
+                           promised_until=self.promised.get(invoice.id))
 
 
-def block_reason(message: Message, debtor: Debtor, today, facts: BatchFacts) -> str | None:
-    """Why this message must not go out any more (None: send it)."""
+def debtor_fact(debtor: Debtor) -> DebtorFact:
+    """The debtor as the policy sees it at send time: authorised channels and consents."""
+    return DebtorFact(debtor.id, debtor.external_id, country=debtor.country,
+                      channels=frozenset(c for c in CHANNELS if debtor.allows(c)),
+                      opted_out=debtor.opted_out_at is not None,
+                      consented=consented_channels(debtor))
+
+
+def block_reason(message: Message, debtor: Debtor, today, facts: BatchFacts,
+                 profile: Profile | None = None) -> str | None:
+    """Why this message must not go out any more (None: send it): the same
+    `alerts.eligibility.ineligible` the planner applied, on today's facts. Other kinds
+    (sign-in links, receipts, replies …) answer something the debtor did: `block_kind`."""
     if message.kind != "reminder":
         return block_kind(message, debtor)
-    if debtor.opted_out_at is not None or not debtor.allows(message.channel):
-        return "opted_out"
     if message.invoice_id is not None:
-        return facts.invoice_block(facts.invoices.get(message.invoice_id), today)
+        invoice = facts.invoice_fact(message.invoice_id)
+        if invoice is None:
+            return "paid"
+        return ineligible(today, invoice=invoice, debtor=debtor_fact(debtor),
+                          channel=message.channel, profile=profile)
     inst = facts.installments.get(message.installment_id)
-    if inst is None or inst.status != "pending":
-        return "paid"
-    return None
+    return ineligible(today, installment_pending=inst is not None and inst.status == "pending",
+                      debtor=debtor_fact(debtor), channel=message.channel, profile=profile)
 
 
 def _recipient(message: Message, debtor: Debtor) -> str:
@@ -150,11 +165,12 @@ def prepare(ids: list[int], now: datetime) -> list[tuple]:
     debtors = {d.id: d for d in db.session.scalars(
         select(Debtor).where(Debtor.id.in_({m.debtor_id for m in messages})))}
     facts = BatchFacts(messages)
+    profile = profile_for(current_policy())
     out, sendable = [], []
     for message in messages:
         debtor = debtors[message.debtor_id]
         today = now.astimezone(zone(debtor.timezone)).date()
-        reason = block_reason(message, debtor, today, facts)
+        reason = block_reason(message, debtor, today, facts, profile)
         if reason:
             out.append((message.id, message.attempts, None, reason))
         else:

@@ -44,6 +44,7 @@ class DebtorFact:
     preferred_channel: str | None = None
     opted_out: bool = False
     contact_hours: Window | None = None  # the debtor's "not before / not after"
+    consented: frozenset[str] = frozenset()  # channels with a recorded consent date
 
 
 @dataclass(slots=True)
@@ -64,6 +65,8 @@ class Snapshot:
     installments: list[InstallmentFact] = field(default_factory=list)
     debtors: dict[int, DebtorFact] = field(default_factory=dict)
     contacts: dict[int, list[Contact]] = field(default_factory=dict)
+    # The holdout group, when frozen by the caller (the what-if); None: drawn by the policy.
+    holdout: frozenset[int] | None = None
 
 
 @dataclass(slots=True)

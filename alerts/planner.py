@@ -30,6 +30,7 @@ def _row(item: Decision, snapshot: Snapshot, now: datetime) -> dict:
         "installment_id": item.installment_id,
         "channel": item.channel or "none", "template": item.kind, "tone": item.tone,
         "rule": item.rule, "reason": item.reason[:64], "locale": debtor.locale,
+        "band": item.band,
         "dedupe_key": item.dedupe_key, "status": "skipped" if item.skipped else "pending",
         "send_at": item.send_at or now, "not_after": item.not_after, "attempts": 0,
         "created_at": now,
@@ -45,7 +46,7 @@ def write_decisions(decisions: Decisions, snapshot: Snapshot) -> int:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Message.__table__)
     revived = {k: stmt.excluded[k] for k in ("channel", "tone", "reason", "status", "send_at",
-                                              "not_after", "template")}
+                                              "not_after", "template", "band")}
     stmt = stmt.on_conflict_do_update(
         index_elements=["dedupe_key"], set_=revived,
         where=(Message.__table__.c.status == "skipped") & (stmt.excluded.status == "pending"))
@@ -62,19 +63,20 @@ def _ids(snapshot: Snapshot) -> tuple[dict[int, str], dict[int, str]]:
             {i.id: i.external_id for i in snapshot.invoices})
 
 
-def plan(today: date | None = None, settings: dict | None = None, dry_run: bool = False,
+def plan(today: date | None = None, settings=None, dry_run: bool = False,
          now: datetime | None = None) -> dict:
     """Decide `today`'s messages (default: today, UTC); write them unless `dry_run`.
 
-    Returns {"date", "planned": [CLI JSON items], "skipped": {reason: n}, "written",
-    "dry_run"}.
+    `settings`: a Policy or a settings document (default: the policy in force). Each row
+    stores the band it was planned under (`Message.band`). Returns {"date", "planned":
+    [CLI JSON items], "skipped": {reason: n}, "written", "dry_run"}.
     """
-    from alerts.settings import active_settings
+    from alerts.settings import as_policy, current_policy
 
     today = today or (now or datetime.now(UTC)).date()
-    settings = settings or active_settings()
-    snapshot = load_snapshot(today, settings, now)
-    decisions = decide(snapshot, settings)
+    policy = as_policy(settings) if settings is not None else current_policy()
+    snapshot = load_snapshot(today, policy, now)
+    decisions = decide(snapshot, policy)
     written = 0 if dry_run else write_decisions(decisions, snapshot)
     debtors, invoices = _ids(snapshot)
     planned = [{

@@ -1,13 +1,15 @@
 """The alert policy: from today's data to planned messages and skipped ones, each with a reason.
 
-Plain Python, no Flask and no database: `decide(snapshot, settings)` is the whole policy, so
+Plain Python, no Flask and no database: `decide(snapshot, policy)` is the whole policy, so
 planning, the staff what-if preview and the tests all run the same code.
 
 Rules fire on a date relative to the due date (`pre_7`, `pre_2`, `pre_0` before or on it,
 `post_1`, `post_7` after it, `inst_2` before a plan instalment). A rule aimed at a day the
 debtor may not be contacted (Sunday, holiday, closed weekday) moves to the previous sending
 day before the due date, and to the next one after it. Skip reasons are stable codes:
-paid, disputed, in_plan, promised, low_risk, opted_out, holdout, no_channel, quiet_hours, cap.
+paid, disputed, in_plan, promised, low_risk, opted_out, holdout, no_channel, no_consent,
+quiet_hours, cap. Whether a message may go out at all is `alerts.eligibility.ineligible`,
+the same function the dispatcher re-checks at send time. The band is `Policy.band_for`.
 """
 
 from __future__ import annotations
@@ -17,41 +19,34 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from alerts.calendar import Profile, profile_for, send_slot, shifted_day, window_on, zone
+from alerts.eligibility import ineligible
 from alerts.facts import DebtorFact, Decision, Decisions, InvoiceFact, Snapshot
+from alerts.policy_model import Policy, as_policy
 from alerts.rules import Rule, contacts_in_week, contacts_today, pick_channel, rules_for
 
 SKIP_REASONS = ("paid", "disputed", "in_plan", "promised", "low_risk", "opted_out", "holdout",
-                "no_channel", "quiet_hours", "cap")
+                "no_channel", "no_consent", "quiet_hours", "cap")
 
 
-def band_of(probability: float | None, settings: dict) -> str:
-    """The risk band; an invoice without a score counts as medium risk."""
-    if probability is None:
-        return "medium"
-    cut = settings["band_cutoffs"]
-    if probability >= cut["high"]:
-        return "high"
-    return "medium" if probability >= cut["medium"] else "low"
-
-
-def in_holdout(debtor_id: int, settings: dict) -> bool:
+def in_holdout(debtor_id: int, policy: Policy) -> bool:
     """Stable random holdout: the debtor id hashed with the policy's salt, below the share."""
-    share = float(settings.get("holdout_share") or 0)
+    policy = as_policy(policy)
+    share = policy.holdout_share
     if share <= 0:
         return False
-    salt = settings.get("holdout_salt", "saldo-holdout-v1")
-    digest = hashlib.sha256(f"{salt}:{debtor_id}".encode()).digest()
+    digest = hashlib.sha256(f"{policy.holdout_salt}:{debtor_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
-def firing_due_dates(settings: dict, countries, today: date) -> dict[str | None, dict]:
+def firing_due_dates(policy: Policy, countries, today: date) -> dict[str | None, dict]:
     """For each country: {due date: [rules firing today for invoices due then]}."""
-    profile = profile_for(settings)
+    policy = as_policy(policy)
+    profile = profile_for(policy)
     result: dict[str | None, dict] = {}
     for country in set(countries):
         by_due: dict[date, list[Rule]] = defaultdict(list)
         if window_on(profile, country, today) is not None:
-            for rule in rules_for(settings):
+            for rule in rules_for(policy):
                 for delta in range(-12, 13):
                     target = today + timedelta(days=delta)
                     if shifted_day(profile, country, target, rule.offset <= 0) == today:
@@ -68,35 +63,29 @@ def _decision(rule: Rule, debtor_id: int, target_id: str, due_on: date, band: st
                     dedupe_key=key, band=band, probability=probability)
 
 
-def _invoice_skip(invoice: InvoiceFact, rule: Rule, band: str, settings: dict,
+def _invoice_skip(invoice: InvoiceFact, rule: Rule, band: str, policy: Policy,
                   today: date) -> str | None:
-    if invoice.status != "open" or invoice.balance_minor <= 0:
-        return "paid"
-    if invoice.disputed:
-        return "disputed"
-    if invoice.in_plan:
-        return "in_plan"
-    if invoice.promised_until is not None and today <= invoice.promised_until:
-        return "promised"
-    if rule.offset <= 0 and -rule.offset not in settings["lead_days"].get(band, []):
+    reason = ineligible(today, invoice=invoice)
+    if reason:
+        return reason
+    if rule.offset <= 0 and -rule.offset not in policy.leads(band):
         return "low_risk"
     return None
 
 
-def _wanted(rule: Rule, band: str, settings: dict) -> bool:
+def _wanted(rule: Rule, band: str, policy: Policy) -> bool:
     """Whether this rule concerns an invoice of this band at all (else: no decision)."""
     if rule.kind not in ("pre_due", "due_today"):
         return True
     lead = -rule.offset
-    if lead in settings["lead_days"].get(band, []):
+    if lead in policy.leads(band):
         return True
-    all_leads = [d for days in settings["lead_days"].values() for d in days]
     # A low-risk invoice is recorded once, as skipped, on the day of the earliest reminder.
-    return band == "low" and not settings["lead_days"].get("low") and lead == max(all_leads)
+    return band == "low" and not policy.leads("low") and lead == max(policy.all_leads())
 
 
-def _tone(rule: Rule, band: str, settings: dict) -> str:
-    tones = settings["tone"]
+def _tone(rule: Rule, band: str, policy: Policy) -> str:
+    tones = policy.tone
     if rule.kind == "installment":
         return "neutral"
     if rule.offset > 0:
@@ -104,25 +93,26 @@ def _tone(rule: Rule, band: str, settings: dict) -> str:
     return tones.get(band, "neutral")
 
 
-def candidates(snapshot: Snapshot, settings: dict) -> list[Decision]:
+def candidates(snapshot: Snapshot, policy: Policy) -> list[Decision]:
     """Every rule firing today, each invoice or instalment checked against the suppressions."""
-    firing = firing_due_dates(settings, {d.country for d in snapshot.debtors.values()},
+    policy = as_policy(policy)
+    firing = firing_due_dates(policy, {d.country for d in snapshot.debtors.values()},
                               snapshot.today)
     out: list[Decision] = []
     for invoice in snapshot.invoices:
         debtor = snapshot.debtors.get(invoice.debtor_id)
         if debtor is None:
             continue
-        band = band_of(invoice.probability, settings)
+        band = policy.band_for(invoice.probability)
         for rule in firing[debtor.country].get(invoice.due_on, ()):
-            if rule.kind == "installment" or not _wanted(rule, band, settings):
+            if rule.kind == "installment" or not _wanted(rule, band, policy):
                 continue
             item = _decision(rule, debtor.id, str(invoice.id), invoice.due_on, band,
                              invoice.probability)
             item.invoice_id = invoice.id
-            item.tone = _tone(rule, band, settings)
+            item.tone = _tone(rule, band, policy)
             prefix = "no_score" if invoice.probability is None else f"{band}_risk"
-            item.reason = _invoice_skip(invoice, rule, band, settings, snapshot.today) or \
+            item.reason = _invoice_skip(invoice, rule, band, policy, snapshot.today) or \
                 f"{prefix}:{rule.name}"
             item.skipped = item.reason in SKIP_REASONS
             out.append(item)
@@ -138,15 +128,18 @@ def candidates(snapshot: Snapshot, settings: dict) -> list[Decision]:
     return out
 
 
-def _contact_checks(item: Decision, debtor: DebtorFact, snapshot: Snapshot, settings: dict,
+def _contact_checks(item: Decision, debtor: DebtorFact, snapshot: Snapshot, policy: Policy,
                     profile: Profile) -> str | None:
-    if debtor.opted_out or not debtor.channels:
-        return "opted_out"
-    if item.kind in ("pre_due", "due_today") and in_holdout(debtor.id, settings):
+    reason = ineligible(snapshot.today, debtor=debtor)
+    if reason:
+        return reason
+    held = in_holdout(debtor.id, policy) if snapshot.holdout is None else \
+        debtor.id in snapshot.holdout
+    if item.kind in ("pre_due", "due_today") and held:
         return "holdout"
-    band_channels = settings["channels"].get(item.band) or settings["channels"]["high"]
+    band_channels = policy.band_channels(item.band)
     channel, note = pick_channel(debtor, band_channels, snapshot.contacts.get(debtor.id, []),
-                                 settings, profile, snapshot.now)
+                                 policy, profile, snapshot.now)
     if channel is None:
         return note or "no_channel"
     item.channel = channel
@@ -176,20 +169,22 @@ class _History:
         return self.cache[debtor_id]
 
 
-def decide(snapshot: Snapshot, settings: dict) -> Decisions:
-    """Plan today's messages: suppressions first, then channel, quiet hours and caps."""
-    profile = profile_for(settings)
+def decide(snapshot: Snapshot, policy: Policy | dict) -> Decisions:
+    """Plan today's messages: suppressions first, then channel, quiet hours and caps.
+    `policy` is a Policy (a settings dict is parsed over the defaults)."""
+    policy = as_policy(policy)
+    profile = profile_for(policy)
     result = Decisions()
     per_debtor: dict[int, list[Decision]] = defaultdict(list)
-    items = candidates(snapshot, settings)
+    items = candidates(snapshot, policy)
     keys = {item.dedupe_key for item in items}
     contacts = snapshot.contacts
     snapshot = Snapshot(snapshot.today, snapshot.now, snapshot.invoices, snapshot.installments,
-                        snapshot.debtors, _History(contacts, keys))
+                        snapshot.debtors, _History(contacts, keys), snapshot.holdout)
     for item in items:
         if not item.skipped:
             debtor = snapshot.debtors[item.debtor_id]
-            reason = _contact_checks(item, debtor, snapshot, settings, profile)
+            reason = _contact_checks(item, debtor, snapshot, policy, profile)
             if reason:
                 item.reason, item.skipped = reason, True
         (result.skipped if item.skipped else per_debtor[item.debtor_id]).append(item)

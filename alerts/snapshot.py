@@ -31,12 +31,12 @@ ACTIVE_PLAN = ("pending", "active")
 CONTACT_STATUSES = ("pending", "sending", "sent")
 
 
-def due_dates(settings: dict, today: date, days: int = 1) -> tuple[set[date], set[date]]:
+def due_dates(policy, today: date, days: int = 1) -> tuple[set[date], set[date]]:
     countries = db.session.scalars(select(Debtor.country).distinct()).all()
     invoice_days, installment_days = set(), set()
     for offset in range(days):
         day = today + timedelta(days=offset)
-        for by_due in firing_due_dates(settings, countries, day).values():
+        for by_due in firing_due_dates(policy, countries, day).values():
             for due, rules in by_due.items():
                 if any(r.kind != "installment" for r in rules):
                     invoice_days.add(due)
@@ -126,7 +126,8 @@ def _debtors(ids) -> dict[int, DebtorFact]:
         select(Debtor.id, Debtor.external_id, Debtor.locale, Debtor.timezone, Debtor.country,
                Debtor.email, Debtor.phone, Debtor.allow_email, Debtor.allow_sms,
                Debtor.allow_whatsapp, Debtor.allow_push, Debtor.preferred_channel,
-               Debtor.opted_out_at, Debtor.quiet_start, Debtor.quiet_end)
+               Debtor.opted_out_at, Debtor.quiet_start, Debtor.quiet_end,
+               Debtor.consent_email_at, Debtor.consent_sms_at, Debtor.consent_whatsapp_at)
         .where(Debtor.id.in_(ids)))
     out = {}
     for r in rows:
@@ -137,8 +138,15 @@ def _debtors(ids) -> dict[int, DebtorFact]:
         out[r.id] = DebtorFact(
             r.id, r.external_id, r.locale or "es", r.timezone or "UTC",
             (r.country or "").upper() or None, frozenset(c for c, ok in reachable.items() if ok),
-            r.preferred_channel, r.opted_out_at is not None, _window(r.quiet_start, r.quiet_end))
+            r.preferred_channel, r.opted_out_at is not None, _window(r.quiet_start, r.quiet_end),
+            consented_channels(r))
     return out
+
+
+def consented_channels(debtor) -> frozenset[str]:
+    """The channels with a recorded consent date (a Debtor or a row with its columns)."""
+    return frozenset(c for c in ("email", "sms", "whatsapp")
+                     if getattr(debtor, f"consent_{c}_at") is not None)
 
 
 def _contacts(ids, now: datetime) -> dict[int, list[Contact]]:
@@ -156,16 +164,23 @@ def _contacts(ids, now: datetime) -> dict[int, list[Contact]]:
     return out
 
 
-def load_snapshot(today: date, settings: dict | None = None, now: datetime | None = None,
+def load_snapshot(today: date, policy=None, now: datetime | None = None,
                   days: int = 1, sample_mod: int = 1) -> Snapshot:
     """Everything the policy needs to decide `today` (or each of `days` days from it, for
     the preview: the policy only looks at the invoices whose rules fire on the day it
     decides), read with bulk queries. `sample_mod` > 1 keeps every n-th debtor (preview)."""
-    from alerts.settings import active_settings
+    from alerts.settings import as_policy, current_policy
 
-    settings = settings or active_settings()
+    policy = as_policy(policy) if policy is not None else current_policy()
     now = now or datetime.now(UTC)
-    invoice_days, installment_days = due_dates(settings, today, days)
+    invoice_days, installment_days = due_dates(policy, today, days)
+    return load_window(today, now, invoice_days, installment_days, sample_mod)
+
+
+def load_window(today: date, now: datetime, invoice_days: set[date],
+                installment_days: set[date], sample_mod: int = 1) -> Snapshot:
+    """The snapshot of the invoices due on `invoice_days` and the plan instalments due on
+    `installment_days`, with their debtors, latest scores and recent contacts."""
     facts = _invoices(invoice_days, sample_mod) if invoice_days else {}
     if facts:
         _invoice_extras(invoice_days, facts, sample_mod)

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation
 
@@ -57,6 +58,7 @@ def allocate(payment: Payment, received_on: date, plan_id: int | None = None) ->
         if invoice.paid_minor == invoice.amount_minor:
             invoice.status = "paid"
             invoice.settled_on = received_on
+    keep_promises(i.id for i in invoices if i.status == "paid")
     return max(remaining, 0)
 
 

@@ -57,31 +57,19 @@ def backtest(ledger: pd.DataFrame, cutoff, *, test_until=None, end=None, feature
     """
     cutoff = pd.Timestamp(cutoff)
     end = pd.Timestamp(end) if end is not None else data_end(ledger)
-    if features is None:
-        features = compute_features(ledger, promises=promises, messages=messages,
-                                    visits=visits)
-    X = features[FEATURE_NAMES].to_numpy()
-    train, y_train, test, late = backtest_split(ledger, cutoff, end=end, test_until=test_until)
-    if train.sum() == 0 or len(np.unique(y_train[train])) < 2:
-        raise ValueError(f"not enough labelled invoices before {cutoff.date()} to train on")
-    if test.sum() == 0:
-        raise ValueError(f"no invoices with a known outcome issued from {cutoff.date()}")
-    issued = ledger["issued_on"]
-
-    params = {"random_state": random_state, **(model_params or {})}
-    model = LatePaymentModel(**params).fit(X[train], y_train[train],
-                                           sample_time=issued.to_numpy()[train])
-    p = model.predict_proba(X[test])[:, 1]
-    y = late[test]
-    prior = float(y_train[train].mean())
-    baseline = features["late_share"].to_numpy()[test]
+    fitted = predict_after(ledger, cutoff, end=end, test_until=test_until, features=features,
+                           model_params=model_params, random_state=random_state,
+                           promises=promises, messages=messages, visits=visits)
+    p, y, model, prior = fitted["p"], fitted["late"], fitted["model"], fitted["prior"]
+    baseline = fitted["features"]["late_share"].to_numpy()[fitted["test"]]
     baseline = np.where(np.isnan(baseline), prior, baseline)
+    train = fitted["train"]
     return {
         "cutoff": str(cutoff.date()),
         "test_until": str(pd.Timestamp(test_until).date()) if test_until is not None else None,
         "data_end": str(end.date()),
         "n_train": int(train.sum()),
-        "n_test": int(test.sum()),
+        "n_test": int(fitted["test"].sum()),
         "late_rate_train": prior,
         "late_rate_test": float(y.mean()),
         "auc": _safe(roc_auc_score, y, p),
@@ -94,6 +82,38 @@ def backtest(ledger: pd.DataFrame, cutoff, *, test_until=None, end=None, feature
         "cv_scores": model.cv_scores_,
         "calibration_table": calibration_table(y, p, bins),
     }
+
+
+def predict_after(ledger: pd.DataFrame, cutoff, *, end=None, test_until=None, features=None,
+                  model_params: dict | None = None, random_state: int = 0,
+                  settled_only: bool = False, promises=None, messages=None,
+                  visits=None) -> dict:
+    """Fit on what was known before ``cutoff`` and predict the invoices issued from it.
+
+    Returns {"train", "test" (masks over the ledger), "p" (test predictions), "late" (test
+    outcomes), "model", "prior" (training late rate), "features"}. ``settled_only`` keeps
+    only test invoices settled by ``end`` (the threshold explorer's population).
+    """
+    cutoff = pd.Timestamp(cutoff)
+    end = pd.Timestamp(end) if end is not None else data_end(ledger)
+    if features is None:
+        features = compute_features(ledger, promises=promises, messages=messages,
+                                    visits=visits)
+    X = features[FEATURE_NAMES].to_numpy()
+    train, y_train, test, late = backtest_split(ledger, cutoff, end=end, test_until=test_until)
+    if settled_only:
+        settled = ledger["settled_on"]
+        test &= (settled.notna() & (settled <= end)).to_numpy()
+    if train.sum() == 0 or len(np.unique(y_train[train])) < 2:
+        raise ValueError(f"not enough labelled invoices before {cutoff.date()} to train on")
+    if test.sum() == 0:
+        raise ValueError(f"no invoices with a known outcome issued from {cutoff.date()}")
+    params = {"random_state": random_state, **(model_params or {})}
+    model = LatePaymentModel(**params).fit(X[train], y_train[train],
+                                           sample_time=ledger["issued_on"].to_numpy()[train])
+    return {"train": train, "test": test, "p": model.predict_proba(X[test])[:, 1],
+            "late": late[test], "model": model, "prior": float(y_train[train].mean()),
+            "features": features}
 
 
 def backtest_split(ledger: pd.DataFrame, cutoff, *, end, test_until=None):

@@ -3,7 +3,7 @@
 ``score_open_invoices(today)`` reads the ledger as known at the start of ``today`` (UTC),
 computes the open invoices' features as of that moment, predicts calibrated late
 probabilities, puts each in a band with the alert policy's cut-offs
-(``alerts.settings.band_for`` semantics, vectorised), explains it (top three reason codes with
+(the one ``Policy.band_for`` of the policy in force), explains it (top three reason codes with
 parameters, ``risk.explain``) and stores one RiskScore per invoice plus a ScoringRun with the
 band counts, the score histogram and the PSI against the model's training scores. On
 PostgreSQL the scores are written with ``COPY``; elsewhere with one executemany insert.
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select
 
-from alerts.settings import BANDS, active_settings
+from alerts.settings import BANDS, current_policy
 from portal.audit import record
 from portal.extensions import db
 from portal.models import RiskScore, ScoringRun, utcnow
@@ -65,7 +65,8 @@ def score_open_invoices(today: date | None = None, progress=None) -> ScoringRun:
                             f"computes ({', '.join(sorted(missing))}): retrain it")
     X = features[list(version.feature_names)]
     p = model.predict_proba(X)[:, 1] if len(features) else np.zeros(0)
-    bands = bands_for(p, active_settings())
+    policy = current_policy()
+    bands = np.array([policy.band_for(float(x)) for x in p], dtype=object)
     why = reasons(features, model, scores=p) if len(features) else []
     run = ScoringRun(model_version_id=version.id, as_of=today, started_at=started,
                      n_scored=len(p))
@@ -84,14 +85,6 @@ def score_open_invoices(today: date | None = None, progress=None) -> ScoringRun:
     db.session.commit()
     say(f"scored {run.n_scored:,} open invoices")
     return run
-
-
-def bands_for(p, settings: dict) -> np.ndarray:
-    """``alerts.settings.band_for`` over an array: high ≥ high cut-off, medium ≥ medium."""
-    cutoffs = settings["band_cutoffs"]
-    p = np.asarray(p, dtype=float)
-    return np.where(p >= cutoffs["high"], "high",
-                    np.where(p >= cutoffs["medium"], "medium", "low")).astype(object)
 
 
 def latest_scores(invoice_ids: Iterable[int]) -> dict[int, RiskScore]:

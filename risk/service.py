@@ -23,9 +23,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import ModelVersion, ScoringRun, utcnow
 from risk.registry import active_version, train_and_register
-from risk.scoring import NoActiveModel, bands_for, latest_scores, score_open_invoices
+from risk.scoring import NoActiveModel, latest_scores, score_open_invoices
 
-__all__ = ["NoActiveModel", "active_version", "bands_for", "ensure_model_and_scores",
+__all__ = ["NoActiveModel", "active_version", "ensure_model_and_scores",
            "latest_scores", "score_open_invoices", "train_and_register"]
 
 

@@ -5,7 +5,7 @@ import pytest
 from alerts.settings import (
     DEFAULT_SETTINGS,
     active_settings,
-    band_for,
+    as_policy,
     merged,
     rollback_to,
     save_settings,
@@ -17,7 +17,7 @@ from portal.models import AlertPolicy, AuditEvent
 
 def test_defaults_are_valid_and_bands_follow_cutoffs():
     assert validate_settings(merged(None)) == []
-    assert [band_for(p) for p in (0.1, 0.25, 0.49, 0.5, 0.9)] == [
+    assert [as_policy(None).band_for(p) for p in (0.1, 0.25, 0.49, 0.5, 0.9)] == [
         "low", "medium", "medium", "high", "high"]
 
 

@@ -1,7 +1,7 @@
 """outbox kinds and conversations
 
 Revision ID: i14_outbox_replies
-Revises: 0006
+Revises: i13_policy_band_consent
 Every message Saldo sends is an outbox row with a kind and real foreign keys; inbound
 replies live in per-debtor conversations.
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i14_outbox_replies'
-down_revision = '0006'
+down_revision = 'i13_policy_band_consent'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal import audit
 from portal.extensions import db
@@ -24,9 +24,9 @@ class PromiseError(ValueError):
 
 
 def window_days() -> int:
-    from alerts.settings import active_settings
+    from alerts.settings import current_policy
 
-    return int(active_settings()["promise_window_days"])
+    return current_policy().promise_window_days
 
 
 def promise_bounds(today: date) -> tuple[date, date]:
@@ -73,6 +73,28 @@ def paid_since(promise: PromiseToPay) -> int:
                Payment.status.in_(("succeeded", "partially_refunded")))
     )
     return int(total or 0)
+
+
+def keep_promises(invoice_ids) -> int:
+    """Close the open promises on invoices just paid in full as kept (one conditional
+    update, so a promise is closed once however many payments race). Called wherever an
+    invoice becomes paid: payment allocation and the ledger import. Returns how many."""
+    ids = sorted({i for i in invoice_ids if i is not None})
+    if not ids:
+        return 0
+    kept = db.session.execute(
+        update(PromiseToPay)
+        .where(PromiseToPay.invoice_id.in_(ids), PromiseToPay.status == "open")
+        .values(status="kept", resolved_at=datetime.now(UTC))
+        .returning(PromiseToPay.id)
+        .execution_options(synchronize_session=False)).scalars().all()
+    for promise_id in kept:
+        audit.record("system", None, "promise.kept", target_type="promise_to_pay",
+                     target_id=promise_id, after={"reason": "invoice_paid"})
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, PromiseToPay) and obj.id in kept:
+            db.session.expire(obj)
+    return len(kept)
 
 
 def mark_broken_promises(today: date) -> int:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, insert, select
 
+from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.ledger.rows import LedgerRow, RowError, missing_columns, parse_row
 from portal.models import Debtor, ImportRun, Invoice, Payment, PaymentAllocation
@@ -213,6 +214,7 @@ def _import_batch(
             _apply_imported_payment(invoice, row, debtor, imported_payments)
         except RowError as exc:
             report.add_error(line, str(exc))
+    keep_promises(i.id for i in invoices.values() if i.status == "paid")
     if fresh:
         session.flush()  # new debtors get their ids
         _insert_new_invoices(fresh, debtors, run_id, today)
@@ -278,7 +280,8 @@ def _debtors_for(parsed: list[tuple[int, LedgerRow]], run_id: int) -> dict[str, 
         for attr, value in (
             ("name", row.customer_name), ("email", row.email), ("phone", row.phone),
             ("locale", row.locale), ("timezone", row.timezone), ("country", row.country),
-            ("paperless", row.paperless),
+            ("paperless", row.paperless), ("consent_email_at", row.consent_email),
+            ("consent_sms_at", row.consent_sms), ("consent_whatsapp_at", row.consent_whatsapp),
         ):
             if value is not None and getattr(debtor, attr) != value:
                 setattr(debtor, attr, value)

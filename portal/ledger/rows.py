@@ -20,7 +20,10 @@ OPTIONAL_COLUMNS = (
     "locale", "timezone", "country", "paperless",
     # The fact a debtor confirms before seeing amounts (portal.debtor.identity); stored hashed.
     "document_last4", "postal_code", "birth_date",
+    # The day the debtor consented to each channel (a date or empty: nothing recorded).
+    "consent_email", "consent_sms", "consent_whatsapp",
 )
+CONSENT_COLUMNS = ("consent_email", "consent_sms", "consent_whatsapp")
 MAX_LENGTH = {
     "customer_id": 64, "invoice_id": 64, "customer_name": 200, "email": 254, "phone": 32,
     "locale": 10, "timezone": 64, "country": 8, "currency": 3,
@@ -57,6 +60,17 @@ class LedgerRow:
     timezone: str | None = None
     country: str | None = None
     identity: tuple[tuple[str, str], ...] = ()  # (kind, normalised value) per fact given
+    consent_email: date | None = None
+    consent_sms: date | None = None
+    consent_whatsapp: date | None = None
+
+
+def _consents(raw: dict, today: date) -> dict[str, date | None]:
+    consents = {name: _date(raw, name, required=False) for name in CONSENT_COLUMNS}
+    for name, day in consents.items():
+        if day is not None and day > today:
+            raise RowError(f"{name} {day} is in the future")
+    return consents
 
 
 def missing_columns(header: list[str] | None) -> list[str]:
@@ -219,6 +233,7 @@ def parse_row(raw: dict, default_currency: str, today: date) -> LedgerRow:
         timezone=tz,
         country=country,
         identity=identity,
+        **_consents(raw, today),
     )
 
 

@@ -167,6 +167,9 @@ class Message(db.Model):
     tone: Mapped[str] = mapped_column(String(12), default="neutral")
     rule: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(64))
+    # The risk band the reminder was planned under (low|medium|high, "plan" for instalment
+    # reminders; None for messages that are not reminders). KPIs group by it.
+    band: Mapped[str | None] = mapped_column(String(8))
     locale: Mapped[str] = mapped_column(String(10), default="es")
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")

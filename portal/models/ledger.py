@@ -53,6 +53,11 @@ class Debtor(DebtorUser, db.Model):
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The day the debtor consented to each channel (None: no consent recorded). A
+    # jurisdiction profile requiring explicit consent (Colombia) uses only these channels.
+    consent_email_at: Mapped[date | None] = mapped_column(Date)
+    consent_sms_at: Mapped[date | None] = mapped_column(Date)
+    consent_whatsapp_at: Mapped[date | None] = mapped_column(Date)
 
     # The fact a debtor confirms before seeing amounts (kind + salted hash, never plain).
     identity_kind: Mapped[str | None] = mapped_column(String(24))

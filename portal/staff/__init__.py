@@ -12,8 +12,10 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from portal.staff import (  # noqa: E402,F401  (the views register themselves on bp)
     access,
+    labels,
     views_audit,
     views_auth,
+    views_consent,
     views_dashboard,
     views_debtors,
     views_disputes,

@@ -59,8 +59,10 @@ def collected(as_of: date, currency: str) -> Chart:
 
 
 def on_time(as_of: date, currency: str) -> Chart:
+    from portal.staff.labels import label
+
     data = kpis.on_time_share_by_band(as_of)
-    labels = list(data)
+    labels = [label(b, "band") for b in data]
     rows = [[b, d["invoices"], d["on_time"], round(d["share"], 4)] for b, d in data.items()]
     return Chart("on_time", _("Share paid on time by risk band"),
                  charts.bar_chart(_("Share paid on time"), labels,
@@ -86,8 +88,10 @@ def dso(as_of: date, currency: str) -> Chart:
 
 
 def reminders(as_of: date, currency: str) -> Chart:
+    from portal.staff.labels import label
+
     data = kpis_alerts.reminders_by_band(as_of)
-    labels = list(data)
+    labels = [label(b, "band") for b in data]
     rows = [[b, d["sent"], d["skipped"]] for b, d in data.items()]
     reasons = kpis_alerts.skipped_by_reason(as_of)
     return Chart("reminders", _("Reminders sent vs skipped by band"),
@@ -154,6 +158,42 @@ def uplift(as_of: date, currency: str) -> Chart:
                  note=_("invoices due in the last 90 days"))
 
 
+def uplift_bands(as_of: date, currency: str) -> Chart:
+    from portal.staff.kpis_uplift import DETECT, uplift_by_band
+    from portal.staff.labels import label
+
+    data = uplift_by_band(as_of)
+    labels = [label(b, "band") for b in data]
+    rows, parts = [], []
+    for band, d in data.items():
+        diff = d["uplift"]
+        rows.append([band, d["reminded"], d["reminded_late"], d["holdout"], d["holdout_late"],
+                     *(round(diff[k], 4) if diff else None for k in ("difference", "low",
+                                                                    "high")),
+                     d["needed_per_group"], d["still_needed"]])
+        parts.append(_("%(band)s: %(d)s (95%% CI %(lo)s to %(hi)s), %(n)d more invoices "
+                       "needed", band=label(band, "band"),
+                       d=_pct(diff["difference"]) if diff else "—",
+                       lo=_pct(diff["low"]) if diff else "—",
+                       hi=_pct(diff["high"]) if diff else "—", n=d["still_needed"]))
+
+    def rate(late, n):
+        return late / n if n else None
+
+    return Chart("uplift_bands", _("Uplift vs the holdout group, per band"),
+                 charts.bar_chart(_("Late rate"), labels, [
+                     (_("reminded"), [rate(d["reminded_late"], d["reminded"])
+                                      for d in data.values()]),
+                     (_("holdout"), [rate(d["holdout_late"], d["holdout"])
+                                     for d in data.values()])], fmt=_pct_axis, top=1.0),
+                 ["band", "reminded", "reminded_late", "holdout", "holdout_late", "uplift",
+                  "ci95_low", "ci95_high", "needed_per_group", "still_needed"], rows,
+                 headline="; ".join(parts) or _("not enough data yet"),
+                 note=_("by the band each reminder was planned under; invoices needed to "
+                        "detect a %(pts)d-point difference (95%% confidence, 80%% power)",
+                        pts=round(DETECT * 100)))
+
+
 def model(as_of: date, currency: str) -> Chart:
     data = kpis_model.model_health(as_of)
     rows = [[round(r["low"], 2), round(r["high"], 2), r["n"], round(r["predicted"], 4),
@@ -183,7 +223,7 @@ def drift(as_of: date, currency: str) -> Chart:
 
 
 BUILDERS = {f.__name__: f for f in (collected, on_time, dso, reminders, promises, channels,
-                                    uplift, model, drift)}
+                                    uplift, uplift_bands, model, drift)}
 CHART_KEYS = tuple(BUILDERS)
 
 

@@ -1,8 +1,10 @@
 """Dashboard figures about reminders: sent vs skipped by band, channel performance, uplift.
 
 Skipped messages are outbox rows with status 'skipped' (their `reason` says why; 'holdout'
-marks the random control group). A message's band is the band of its invoice's latest risk
-score made no later than the message's send time.
+marks the random control group). A reminder's band is the band it was planned under
+(`Message.band`, written by the planner with the policy in force then); rows planned before
+that column existed fall back to the band of the invoice's latest risk score made no later
+than the message's send time.
 """
 
 from __future__ import annotations
@@ -55,10 +57,13 @@ class BandLookup:
 def reminders_by_band(as_of: date, days: int = 30) -> dict[str, dict[str, int]]:
     """{band: {"sent": n, "skipped": m}} for messages due to go out in the last `days` days."""
     messages = _messages(as_of - timedelta(days=days - 1), as_of, ("sent", "skipped"))
-    lookup = BandLookup(m.invoice_id for m in messages)
+    lookup = BandLookup(m.invoice_id for m in messages if m.band is None)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"sent": 0, "skipped": 0})
     for m in messages:
-        counts[lookup.band(m.invoice_id, m.sent_at or m.send_at)][m.status] += 1
+        if m.band == "plan":
+            continue  # instalment reminders have no risk band
+        band = m.band or lookup.band(m.invoice_id, m.sent_at or m.send_at)
+        counts[band][m.status] += 1
     return {b: counts[b] for b in (*BANDS, "unscored") if b in counts}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -27,8 +27,12 @@ from portal.models import (
     PromiseToPay,
     RiskScore,
 )
+from portal.staff.labels import label
 
 SEARCH_LIMIT = 50
+
+
+ATTEMPT_EXPIRES = timedelta(hours=1)  # a card payment still pending after this was abandoned
 
 
 @dataclass
@@ -36,9 +40,11 @@ class Entry:
     at: datetime
     kind: str  # invoice|score|message|reply|payment|promise|plan|dispute|visit
     title: str
-    status: str = ""
+    status: str = ""  # a translated label
     details: list[str] = field(default_factory=list)
     ref: object = None
+    date_only: bool = False  # the source knows the day, not the time: shown without one
+    state: str = ""  # the raw status code, for styling and tests
 
 
 def search_debtors(q: str, limit: int = SEARCH_LIMIT) -> list[Debtor]:
@@ -85,8 +91,25 @@ def timeline(debtor: Debtor, describe, money) -> list[Entry]:
                       details=[_("from a message")] if v.message_id else [])
                 for v in db.session.scalars(
                     select(PortalVisit).where(PortalVisit.debtor_id == debtor.id))]
-    entries.sort(key=lambda e: e.at, reverse=True)
+    for entry in entries:
+        entry.state = entry.state or entry.status
+        entry.status = _status_label(entry.state)
+    # Newest first; a day-only event sorts at the end of its day (after that day's timed
+    # events), so a card payment at 14:05 never sorts below a message at 09:00 the same day.
+    entries.sort(key=lambda e: (_sort_time(e), e.kind), reverse=True)
     return entries
+
+
+def _sort_time(entry: Entry) -> datetime:
+    if entry.date_only:
+        return datetime.combine(entry.at.date(), time.max, UTC)
+    return entry.at
+
+
+def _status_label(state: str) -> str:
+    first, _sep, rest = state.partition(" · ")
+    text = label(first, "status")
+    return f"{text} · {label(rest, 'status')}" if rest else text
 
 
 def _invoice_entries(invoices, money):
@@ -98,7 +121,8 @@ def _invoice_entries(invoices, money):
         yield Entry(_day(inv.issued_on), "invoice",
                     _("Invoice %(ref)s: %(amount)s", ref=inv.external_id,
                       amount=money(inv.amount_minor, inv.currency)),
-                    inv.status + (" · disputed" if inv.disputed else ""), details, inv)
+                    inv.status + (" · disputed" if inv.disputed else ""), details, inv,
+                    date_only=True)
 
 
 def _score_entries(invoices, describe):
@@ -109,25 +133,29 @@ def _score_entries(invoices, describe):
         inv = invoices[s.invoice_id]
         yield Entry(s.scored_at, "score",
                     _("Risk %(pct)d%% for %(ref)s", pct=round(s.probability * 100),
-                      ref=inv.external_id), s.band,
-                    [describe(r) for r in (s.reasons or [])], s)
+                      ref=inv.external_id), "",
+                    [label(s.band, "band"), *(describe(r) for r in (s.reasons or []))], s)
 
 
 def _message_entries(debtor, invoices):
     for m in db.session.scalars(select(Message).where(Message.debtor_id == debtor.id)):
         about = invoices[m.invoice_id].external_id if m.invoice_id in invoices else ""
-        details = [_("template %(name)s · %(tone)s · %(rule)s", name=m.template, tone=m.tone,
-                     rule=m.rule), _("reason: %(reason)s", reason=m.reason)]
-        for label, at in ((_("sent"), m.sent_at), (_("opened"), m.opened_at),
-                          (_("clicked"), m.clicked_at)):
+        details = [" · ".join(x for x in (label(m.template, "template"), label(m.tone, "tone"),
+                                          label(m.rule, "rule")) if x),
+                   _("why: %(reason)s", reason=label(m.reason, "reason"))]
+        if m.band:
+            details.append(_("planned as %(band)s", band=label(m.band, "band")))
+        for word, at in ((_("sent"), m.sent_at), (_("opened"), m.opened_at),
+                         (_("clicked"), m.clicked_at)):
             if at:
-                details.append(f"{label} {at.strftime('%Y-%m-%d %H:%M')}")
+                details.append(f"{word} {at.strftime('%Y-%m-%d %H:%M')}")
         if m.last_error:
-            details.append(_("error: %(error)s", error=m.last_error))
+            details.append(_("error: %(error)s", error=label(m.last_error, "reason")))
         if m.kind == "reply" and m.body:
             details.insert(0, m.body)
-        title = _("%(channel)s message %(ref)s", channel=m.channel, ref=about) \
-            if m.kind == "reminder" else _("%(channel)s %(kind)s %(ref)s", channel=m.channel,
+        channel = label(m.channel, "channel")
+        title = _("%(channel)s message %(ref)s", channel=channel, ref=about) \
+            if m.kind == "reminder" else _("%(channel)s %(kind)s %(ref)s", channel=channel,
                                             kind=m.kind.replace("_", " "), ref=about)
         yield Entry(m.sent_at or m.send_at, "message", title.strip(),
                     _message_status(m), details, m)
@@ -141,17 +169,41 @@ def _message_status(m: Message) -> str:
     return m.status
 
 
+def payment_state(p: Payment, now: datetime) -> str:
+    """The payment's status code for the timeline: a card attempt that was declined (at the
+    card setup or at 3-D Secure) or left unfinished is a failed attempt, not "pending"."""
+    if p.status == "failed":
+        return "failed_attempt"
+    if p.status == "pending" and p.method in ("card", "plan") and \
+            now - p.created_at > ATTEMPT_EXPIRES:
+        return "failed_attempt"
+    return p.status
+
+
 def _payment_entries(debtor, money):
+    now = datetime.now(UTC)
     for p in db.session.scalars(select(Payment).where(Payment.debtor_id == debtor.id)):
-        details = [_("method %(method)s", method=p.method)]
+        details = [_("method %(method)s", method=label(p.method, "method"))]
         if p.refunded_minor:
             details.append(_("refunded %(amount)s", amount=money(p.refunded_minor, p.currency)))
+        state = payment_state(p, now)
+        if state == "failed_attempt":
+            details.append(_("why: %(reason)s", reason=label(p.failure_code or "not_completed",
+                                                             "decline")))
         if p.failure_message:
             details.append(p.failure_message)
-        at = _day(p.received_on) if p.received_on else p.created_at
-        yield Entry(at, "payment", _("Payment %(amount)s", amount=money(p.amount_minor,
-                                                                          p.currency)), p.status,
-                    details, p)
+        # Card and plan payments have real times (when the attempt started, or when Stripe
+        # confirmed it); an imported payment only has its day.
+        timed = p.method in ("card", "plan")
+        if timed:
+            at = p.updated_at if p.status != "pending" and p.updated_at else p.created_at
+        else:
+            at = _day(p.received_on) if p.received_on else p.created_at
+        title = _("Failed payment attempt %(amount)s", amount=money(p.amount_minor, p.currency)) \
+            if state == "failed_attempt" else \
+            _("Payment %(amount)s", amount=money(p.amount_minor, p.currency))
+        yield Entry(at, "payment", title, state, details, p,
+                    date_only=not timed and p.received_on is not None)
 
 
 def _promise_entries(debtor, invoices, money):
@@ -169,7 +221,7 @@ def _plan_entries(debtor, money):
         yield Entry(plan.created_at, "plan",
                     _("Payment plan %(amount)s in %(n)d %(frequency)s installments",
                       amount=money(plan.total_minor, plan.currency), n=plan.installment_count,
-                      frequency=plan.frequency), plan.status,
+                      frequency=label(plan.frequency, "frequency")), plan.status,
                     [_("%(paid)d of %(n)d installments paid", paid=paid,
                        n=plan.installment_count)], plan)
 
@@ -181,7 +233,7 @@ def _dispute_entries(debtor, invoices):
         if d.resolution_note:
             details.append(_("resolution: %(note)s", note=d.resolution_note))
         yield Entry(d.created_at, "dispute", _("Dispute on %(ref)s: %(reason)s", ref=about,
-                                               reason=d.reason), d.status,
+                                               reason=label(d.reason, "dispute")), d.status,
                     details, d)
 
 

@@ -56,8 +56,17 @@ def debtor(debtor_id: int):
         if invoice.status == "open":
             open_minor[invoice.currency] = open_minor.get(invoice.currency, 0) + \
                 invoice.balance_minor
+    from portal.debtor.consent import consents_of
+
     return render_template("staff/debtor.html", debtor=person, entries=entries, kinds=kinds,
-                           balances=[money(v, c) for c, v in sorted(open_minor.items())])
+                           balances=[money(v, c) for c, v in sorted(open_minor.items())],
+                           consents=consents_of(person), consent_labels=consent_labels())
+
+
+def consent_labels() -> list[tuple[str, str]]:
+    from flask_babel import gettext as _
+
+    return [("email", _("Email")), ("sms", _("SMS")), ("whatsapp", _("WhatsApp"))]
 
 
 @bp.route("/promises")

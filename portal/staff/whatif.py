@@ -1,14 +1,16 @@
-"""The what-if comparison: the alerts planner's 14-day preview for a draft policy next to
-the active one, as rows ready for a table (label, active, draft, change)."""
+"""The what-if comparison for the policy page: the active policy and a draft on the same
+frozen inputs (`alerts.preview.compare`), as labelled rows and explained moves."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from alerts.settings import BANDS, CHANNELS
+from alerts.preview import HORIZONS
 from portal import module_exists
+from portal.staff.labels import label
 
 DAYS = 14
 
@@ -17,41 +19,72 @@ def available() -> bool:
     return module_exists("alerts.planner")
 
 
-def run_preview(settings: dict, start: date, days: int = DAYS) -> dict:
-    from alerts.planner import preview
+def horizon(value) -> int:
+    """The horizon asked for, one of 7, 14 or 30 days (default 14)."""
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        return DAYS
+    return days if days in HORIZONS else DAYS
 
-    return preview(settings, start, days=days)
+
+def run_compare(active, draft, start: date, days: int = DAYS) -> dict:
+    from alerts.preview import compare
+
+    return compare(active, draft, start, days)
 
 
-def comparison_rows(active: dict, draft: dict) -> list[dict]:
-    """Rows comparing two preview results; `changed` marks the ones that differ."""
+def row_label(key: str) -> str:
+    fixed = {"messages": _("Messages that would be sent"),
+             "debtors_contacted": _("Debtors contacted"),
+             "expected_late_reminded": _("Expected late invoices among those reminded"),
+             "expected_late_skipped": _("Expected late invoices among those not reminded")}
+    if key in fixed:
+        return fixed[key]
+    kind, _sep, rest = key.partition(":")
+    if kind == "planned":
+        band, _sep, channel = rest.partition(":")
+        return _("Sent · %(band)s · %(channel)s", band=label(band, "band"),
+                 channel=label(channel, "channel"))
+    if kind == "skipped_band":
+        return _("Skipped · %(band)s", band=label(rest, "band"))
+    return _("Skipped because: %(reason)s", reason=label(rest, "reason"))
+
+
+def comparison_rows(result: dict) -> list[dict]:
+    """Rows for the table: label, key, both values, the change and whether it changed."""
     rows = []
-
-    def add(label: str, a, b, group: str = "") -> None:
-        a, b = a or 0, b or 0
-        rows.append({"label": label, "group": group, "active": a, "draft": b,
-                     "delta": b - a, "changed": a != b})
-
-    add(_("Messages that would be sent"), active.get("messages"), draft.get("messages"))
-    add(_("Debtors contacted"), active.get("debtors_contacted"), draft.get("debtors_contacted"))
-    add(_("Expected late invoices among those reminded"),
-        active.get("expected_late_reminded"), draft.get("expected_late_reminded"))
-    add(_("Expected late invoices among those not reminded"),
-        active.get("expected_late_skipped"), draft.get("expected_late_skipped"))
-    for band in (*BANDS, *sorted(set(active.get("planned", {})) | set(draft.get("planned", {}))
-                                 - set(BANDS))):
-        a_band = active.get("planned", {}).get(band, {})
-        d_band = draft.get("planned", {}).get(band, {})
-        for channel in (*CHANNELS, *sorted((set(a_band) | set(d_band)) - set(CHANNELS))):
-            if channel in a_band or channel in d_band:
-                add(_("%(band)s risk · %(channel)s", band=band, channel=channel),
-                    a_band.get(channel), d_band.get(channel), "planned")
-        a_skip = active.get("skipped_by_band", {}).get(band)
-        d_skip = draft.get("skipped_by_band", {}).get(band)
-        if a_skip or d_skip:
-            add(_("%(band)s risk · skipped", band=band), a_skip, d_skip, "skipped")
-    reasons = sorted(set(active.get("skipped", {})) | set(draft.get("skipped", {})))
-    for reason in reasons:
-        add(_("skipped: %(reason)s", reason=reason), active["skipped"].get(reason),
-            draft["skipped"].get(reason), "reasons")
+    for row in result["rows"]:
+        a, b = row["active"], row["draft"]
+        rows.append({"key": row["key"], "label": row_label(row["key"]), "active": a,
+                     "draft": b, "delta": round(b - a, 4), "changed": a != b,
+                     "group": row["key"].partition(":")[0]})
     return rows
+
+
+def move_sentence(move: dict) -> str:
+    """E.g. "23 debtors move from medium risk to high risk: +46 WhatsApp messages"."""
+    n = move["debtors"]
+    if move["kind"] == "band":
+        head = ngettext("%(num)d debtor moves from %(a)s to %(b)s",
+                        "%(num)d debtors move from %(a)s to %(b)s", n,
+                        a=label(move["from"], "band"), b=label(move["to"], "band"))
+    elif move["kind"] == "holdout" and move["to"] == "holdout":
+        head = ngettext("%(num)d debtor joins the holdout group",
+                        "%(num)d debtors join the holdout group", n)
+    elif move["kind"] == "holdout":
+        head = ngettext("%(num)d debtor leaves the holdout group",
+                        "%(num)d debtors leave the holdout group", n)
+    else:
+        head = ngettext("%(num)d debtor in %(band)s is treated differently",
+                        "%(num)d debtors in %(band)s are treated differently", n,
+                        band=label(move["from"], "band"))
+    changes = [ngettext("%(delta)s %(channel)s message", "%(delta)s %(channel)s messages",
+                        abs(d), delta=f"{d:+d}", channel=label(c, "channel"))
+               for c, d in move["messages"].items()]
+    tail = ", ".join(changes) if changes else _("same number of messages")
+    return f"{head}: {tail}"
+
+
+def explained_moves(result: dict) -> list[dict]:
+    return [{**m, "sentence": move_sentence(m)} for m in result["moves"]]

@@ -19,7 +19,8 @@ def settings(**changes) -> dict:
 
 def debtor(id: int = 1, **fields) -> DebtorFact:
     values = {"external_id": f"C-{id}", "locale": "es_CO", "timezone": "America/Bogota",
-              "country": "CO", "channels": frozenset({"email", "sms"})}
+              "country": "CO", "channels": frozenset({"email", "sms"}),
+              "consented": frozenset({"email", "sms", "whatsapp"})}
     values.update(fields)
     return DebtorFact(id=id, **values)
 

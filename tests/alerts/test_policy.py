@@ -293,3 +293,55 @@ def test_holidays_come_from_the_debtors_country_and_unknown_countries_have_none(
     assert not is_holiday("US", _date(2026, 12, 8))
     assert not is_holiday("ZZ", _date(2026, 12, 25))  # not a country the package knows
     assert not is_holiday(None, _date(2026, 12, 25))
+
+
+def test_explicit_consent_profile_uses_only_consented_channels():
+    co = settings(jurisdiction="CO")
+    none = debtor(consented=frozenset())
+    item = only(decide(snapshot([invoice(due_in=2)], [none]), co))
+    assert item.skipped and item.reason == "no_consent"
+    sms_only = debtor(consented=frozenset({"sms"}))
+    assert only(decide(snapshot([invoice(due_in=2)], [sms_only]), co)).channel == "sms"
+    # Without a jurisdiction profile the authorised channels are used as before.
+    assert only(decide(snapshot([invoice(due_in=2)], [none]), settings())).channel == "email"
+
+
+def test_one_eligibility_function_for_plan_and_send_time():
+    from alerts.calendar import profile_for
+    from alerts.eligibility import ineligible
+    from alerts.policy_model import as_policy
+
+    co = profile_for(as_policy({"jurisdiction": "CO"}))
+    d = debtor(consented=frozenset({"email"}))
+    assert ineligible(TODAY, invoice=invoice(status="paid"), debtor=d) == "paid"
+    assert ineligible(TODAY, invoice=invoice(disputed=True), debtor=d) == "disputed"
+    assert ineligible(TODAY, invoice=invoice(in_plan=True), debtor=d) == "in_plan"
+    assert ineligible(TODAY, invoice=invoice(promised_until=TODAY), debtor=d) == "promised"
+    assert ineligible(TODAY, invoice=invoice(promised_until=TODAY - timedelta(days=1)),
+                      debtor=d) is None
+    assert ineligible(TODAY, invoice=invoice(), debtor=debtor(opted_out=True)) == "opted_out"
+    assert ineligible(TODAY, invoice=invoice(), debtor=d, channel="whatsapp") == "opted_out"
+    assert ineligible(TODAY, invoice=invoice(), debtor=d, channel="sms", profile=co) == \
+        "no_consent"
+    assert ineligible(TODAY, invoice=invoice(), debtor=d, channel="email", profile=co) is None
+    assert ineligible(TODAY, installment_pending=False, debtor=d) == "paid"
+
+
+def test_policy_is_typed_validated_and_immutable():
+    import dataclasses
+
+    from alerts.policy_model import PolicyError, as_policy, parse_policy
+    from alerts.settings import merged
+
+    policy = as_policy({"band_cutoffs": {"medium": 0.3, "high": 0.6}})
+    assert (policy.cut_medium, policy.cut_high) == (0.3, 0.6)
+    assert policy.lead_days["high"] == (7, 2, 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.cut_high = 0.9
+    with pytest.raises(TypeError):
+        policy.lead_days["high"] = (1,)
+    with pytest.raises(PolicyError) as error:
+        parse_policy(merged({"band_cutoffs": {"medium": 0.7, "high": 0.6},
+                             "caps": {"per_day": 5, "per_week": 2}}))
+    assert len(error.value.problems) == 2
+    assert policy.to_dict()["band_cutoffs"] == {"medium": 0.3, "high": 0.6}

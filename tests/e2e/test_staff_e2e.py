@@ -88,6 +88,14 @@ def test_analyst_raises_high_cutoff_and_the_plan_follows(app, live_server, deskt
     page.click("text=Alert policy")
     page.wait_for_url(re.compile(r"/staff/policy$"))
     assert page.input_value("#f-cut_high") == "0.5"
+    # The unchanged active policy previewed against itself: nothing changes, nothing moves.
+    page.click("#preview-button")
+    page.wait_for_selector("#what-if")
+    assert page.locator("#what-if tr").count() > 3
+    assert page.locator("#what-if tr.changed").count() == 0
+    assert page.locator("#what-moves li.none").count() == 1
+    active, draft = what_if_row(page, "Messages that would be sent")
+    assert active == draft and active > 0
     page.fill("#f-cut_high", "0.6")
     page.fill('input[name="note"]', "fewer early reminders")
     page.click("#preview-button")
@@ -95,6 +103,15 @@ def test_analyst_raises_high_cutoff_and_the_plan_follows(app, live_server, deskt
     active, draft = what_if_row(page, "Messages that would be sent")
     assert draft < active
     assert page.locator("#what-if tr.changed").count() >= 2
+    # Every change is explained: the moves add up to the change in messages, and each is a
+    # band move (0.55 is high under 0.5 and medium under 0.6) with sample debtors.
+    moves = page.locator("#what-moves li")
+    assert moves.count() >= 1 and page.locator("#what-moves li.none").count() == 0
+    kinds = {moves.nth(i).get_attribute("data-kind") for i in range(moves.count())}
+    assert kinds == {"band"}
+    explained = sum(int(moves.nth(i).get_attribute("data-delta")) for i in range(moves.count()))
+    assert explained == draft - active
+    assert "move from high risk to medium risk" in page.inner_text("#what-moves")
     assert page.input_value("#f-cut_high") == "0.6"  # the draft survives the preview
     shot(page, "staff-what-if")
 

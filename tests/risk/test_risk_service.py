@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from alerts.settings import active_settings, band_for, save_settings
+from alerts.settings import active_settings, as_policy, save_settings
 from portal.models import AuditEvent, Invoice, ModelVersion, RiskScore, ScoringRun
 from risk.artifact import library_versions
 from risk.explain import MESSAGES
@@ -120,7 +120,7 @@ def test_score_every_open_invoice(app, db):
     settings = active_settings()
     for score in scores:
         assert 0 <= score.probability <= 1
-        assert score.band == band_for(score.probability, settings)
+        assert score.band == as_policy(settings).band_for(score.probability)
         assert score.model_version_id == version.id and score.scoring_run_id == run.id
         assert len(score.reasons) <= 3
         assert all(r["code"] in MESSAGES for r in score.reasons)

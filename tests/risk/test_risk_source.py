@@ -10,7 +10,6 @@ import pandas as pd
 from portal.models import Dispute, Message, PortalVisit, PromiseToPay
 from risk.features import compute_features
 from risk.registry import start_of
-from risk.scoring import bands_for
 from risk.source import load_ledger
 from tests.factories import make_debtor, make_invoice
 
@@ -88,10 +87,13 @@ def test_empty_database_gives_empty_frames(app, db):
     assert len(features) == 0
 
 
-def test_bands_match_the_policy_function():
-    from alerts.settings import DEFAULT_SETTINGS, band_for
+def test_bands_follow_the_one_policy_function():
+    from alerts.policy_model import as_policy
 
     p = np.array([0.0, 0.2499, 0.25, 0.4999, 0.5, 1.0])
-    assert list(bands_for(p, DEFAULT_SETTINGS)) == [band_for(x) for x in p]
-    custom = {"band_cutoffs": {"medium": 0.1, "high": 0.9}}
-    assert list(bands_for(p, custom)) == [band_for(x, custom) for x in p]
+    assert [as_policy(None).band_for(x) for x in p] == [
+        "low", "low", "medium", "medium", "high", "high"]
+    custom = as_policy({"band_cutoffs": {"medium": 0.1, "high": 0.9}})
+    assert [custom.band_for(x) for x in p] == ["low", "medium", "medium", "medium", "medium",
+                                               "high"]
+    assert custom.band_for(None) == "medium"  # unscored counts as medium
