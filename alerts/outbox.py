@@ -146,24 +146,37 @@ class Senders:
         self.lock = threading.Lock()
 
     def send(self, outgoing):
-        if outgoing.channel in self.injected:
-            adapter = self.injected[outgoing.channel]
-        else:
-            adapters = self.local.__dict__.setdefault("adapters", {})
-            if outgoing.channel not in adapters:
-                adapters[outgoing.channel] = channel_for(outgoing.channel, self.config)
-                with self.lock:
-                    self.created.append(adapters[outgoing.channel])
-            adapter = adapters[outgoing.channel]
+        """The provider id, or the ChannelError that stopped this message. Any other error
+        of an adapter (a TLS failure deep in a library, a bug) becomes a transient
+        ChannelError too: it fails only its own message (retried with backoff, then failed
+        with the reason), never the dispatcher or the other messages in flight."""
         try:
-            return adapter.send(outgoing)
+            return self._adapter(outgoing.channel).send(outgoing)
         except ChannelError as exc:
             log.warning("message %s: %s", outgoing.message_id, exc)
             return exc
+        except Exception as exc:  # noqa: BLE001 - the per-message boundary
+            log.exception("message %s: unexpected %s error", outgoing.message_id,
+                          outgoing.channel)
+            return ChannelError(f"{outgoing.channel} failed: {type(exc).__name__}: {exc}",
+                                transient=True)
+
+    def _adapter(self, channel: str):
+        if channel in self.injected:
+            return self.injected[channel]
+        adapters = self.local.__dict__.setdefault("adapters", {})
+        if channel not in adapters:
+            adapters[channel] = channel_for(channel, self.config)
+            with self.lock:
+                self.created.append(adapters[channel])
+        return adapters[channel]
 
     def close(self) -> None:
         for adapter in [*self.created, *self.injected.values()]:
-            adapter.close()
+            try:
+                adapter.close()
+            except Exception:  # noqa: BLE001 - closing one adapter must not hide the others
+                log.exception("closing the %s adapter failed", getattr(adapter, "name", "?"))
 
 
 def _forget_subscriptions(outgoing_list) -> None:

@@ -19,38 +19,16 @@ from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 from sqlalchemy import select
 
 from alerts.copy import PLACEHOLDERS, default_copy
+from alerts.sandbox import BudgetSandbox, render_bounded
 from payments.money import format_money
 from portal.extensions import db
 from portal.models import MessageTemplate
 
-MAX_OPERAND = 10_000  # a template never needs bigger repeats or powers than this
-
-
-class _BoundedSandbox(SandboxedEnvironment):
-    """The sandbox, plus limits on `*` and `**` so a template cannot exhaust memory or CPU
-    (`{{ 'a' * 10**9 }}`)."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator, left, right):
-        numbers = [v for v in (left, right) if isinstance(v, int | float)]
-        if operator == "**" and any(abs(v) > 64 for v in numbers):
-            raise SecurityError("exponent too large in a template")
-        sequences = (str, list, tuple)
-        if operator == "*" and (isinstance(left, sequences) or isinstance(right, sequences)):
-            count = right if isinstance(left, sequences) else left
-            if isinstance(count, int) and count > MAX_OPERAND:
-                raise SecurityError("repetition too large in a template")
-        return super().call_binop(context, operator, left, right)
-
-
-_ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False)
+_ENV = BudgetSandbox(undefined=StrictUndefined, autoescape=False)
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
 
@@ -153,8 +131,8 @@ def build_context(debtor, due_on: date, amount_minor: int, currency: str, refere
 
 def render_text(subject: str, body: str, context: dict) -> tuple[str, str]:
     values = {k: context.get(k, "") for k in PLACEHOLDERS}
-    subject_text = " ".join(_compiled(subject or "").render(values).split())
-    return subject_text, _compiled(body).render(values).strip()
+    subject_text = " ".join(render_bounded(_compiled(subject or ""), values).split())
+    return subject_text, render_bounded(_compiled(body), values).strip()
 
 
 @lru_cache(maxsize=512)

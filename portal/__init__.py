@@ -15,9 +15,11 @@ from portal.config import (
     config_for_environment,
     dev_secret_key,
     normalise_database_url,
+    secret_key_problem,
 )
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.logging import configure_logging
+from portal.ratelimit import default_storage_uri  # also registers the saldo+sqlite:// storage
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
@@ -51,8 +53,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     from portal import auth, models  # noqa: F401  (registers the tables and the user loader)
     from portal.security import init_security
+    from portal.sessions import init_sessions
 
     init_security(app)
+    init_sessions(app)
     _register_blueprints(app)
     from portal.cli import register_commands
 
@@ -70,12 +74,18 @@ def _finish_config(app: Flask) -> None:
                 "print(secrets.token_urlsafe(48))'`)."
             )
         app.config["SECRET_KEY"] = dev_secret_key(app.instance_path)
+    elif production:
+        problem = secret_key_problem(str(app.config["SECRET_KEY"]))
+        if problem:
+            raise RuntimeError(f"{problem} In production Saldo refuses a weak SECRET_KEY.")
     uri = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not uri:
         uri = "sqlite:///" + os.path.join(app.instance_path, "saldo.db")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = default_storage_uri(app.instance_path)
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     if not app.config.get("STRIPE_SECRET_KEY"):

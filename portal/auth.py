@@ -1,32 +1,43 @@
 """Who is signed in. One Flask-Login manager serves two kinds of user, told apart by the id:
 `d:<id>` is a debtor (signed in through a link and an identity check), `s:<id>` a staff user.
+A cookie names a user only while its server-side session is open (`portal.sessions`).
 
 Views use `debtor_required` (debtor pages) and, in the staff blueprint, its own role check.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
-from flask_login import current_user, login_user
+from flask import abort, current_app, redirect, request, session, url_for
+from flask_login import current_user
 
+from portal import sessions
 from portal.extensions import db, login_manager
 from portal.models import Debtor, StaffUser
+
+
+def user_for(kind: str, user_id: int):
+    """The debtor or (active) staff user behind an id, or None."""
+    if kind == "d":
+        return db.session.get(Debtor, user_id)
+    if kind == "s":
+        staff = db.session.get(StaffUser, user_id)
+        return staff if staff is not None and staff.is_active else None
+    return None
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
     kind, _, raw = (user_id or "").partition(":")
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         return None
-    if kind == "d":
-        return db.session.get(Debtor, int(raw))
-    if kind == "s":
-        staff = db.session.get(StaffUser, int(raw))
-        return staff if staff is not None and staff.is_active else None
-    return None
+    if not sessions.is_open(session.get(sessions.SID_KEY), kind, int(raw)):
+        # An ended, expired or forged session: forget it, so a remember cookie can apply.
+        session.pop("_user_id", None)
+        session.pop(sessions.SID_KEY, None)
+        return None
+    return user_for(kind, int(raw))
 
 
 def current_debtor() -> Debtor | None:
@@ -40,8 +51,8 @@ def current_staff() -> StaffUser | None:
 
 
 def login_debtor(debtor: Debtor, remember: bool = True) -> None:
-    days = int(current_app.config["REMEMBER_COOKIE_DAYS"])
-    login_user(debtor, remember=remember, duration=timedelta(days=days))
+    """A new server-side session (and, with `remember`, a remember-me token); commits."""
+    sessions.start(debtor, remember=remember)
 
 
 def debtor_required(view):

@@ -55,6 +55,46 @@ def dev_secret_key(instance_path: str) -> str:
     return key
 
 
+MIN_SECRET_BYTES = 32
+KEY_RECIPE = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+_PUBLISHED_DIRS = ("portal", "alerts", "payments", "risk", "migrations", "tests", "benches",
+                   "docs", "requirements")
+_PUBLISHED_SUFFIXES = {".py", ".md", ".txt", ".html", ".cfg", ".toml", ".ini", ".yml", ".yaml",
+                       ".json", ".example", ".env", ".po", ".pot", ".sh"}
+
+
+def published_text_files(root: Path):
+    """The project's own code and documentation (what anyone can read on the repository)."""
+    for path in root.glob("*"):
+        if path.is_file() and (path.suffix in _PUBLISHED_SUFFIXES or path.name == "Makefile"):
+            yield path
+    for folder in _PUBLISHED_DIRS:
+        for path in (root / folder).rglob("*"):
+            if path.is_file() and path.suffix in _PUBLISHED_SUFFIXES:
+                yield path
+
+
+def secret_key_problem(key: str, root: Path | None = None) -> str | None:
+    """Why `key` must not sign production sessions and links (None: it may).
+
+    Refused: fewer than MIN_SECRET_BYTES bytes, or a value written anywhere in the code or
+    the docs (the test key, an example from a README), which anyone can read."""
+    advice = f"Generate one with: {KEY_RECIPE}"
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        return (f"SECRET_KEY is too short ({len(key.encode())} bytes; at least "
+                f"{MIN_SECRET_BYTES} are needed): with a short key sessions and links can be "
+                f"forged. {advice}")
+    root = root or Path(__file__).resolve().parent.parent
+    for path in published_text_files(root):
+        try:
+            if key in path.read_text(encoding="utf-8", errors="ignore"):
+                return (f"SECRET_KEY appears in {path.relative_to(root)}: a key published in "
+                        f"the code or the docs is no secret. {advice}")
+        except OSError:
+            continue
+    return None
+
+
 class Config:
     ENV_NAME = "development"
     SECRET_KEY = env("SECRET_KEY")
@@ -85,7 +125,11 @@ class Config:
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     UPLOAD_FOLDER = env("SALDO_UPLOAD_FOLDER")  # None: instance/uploads (outside the web root)
 
-    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # Shared by every web worker: Redis (or any `limits` storage URI) when set, else a SQLite
+    # file in the instance folder (portal/ratelimit.py). Never per-process memory.
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI")
+    RATELIMIT_STRATEGY = "fixed-window"
+    RATELIMIT_KEY_PREFIX = env("SALDO_RATELIMIT_PREFIX", "saldo")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Stripe (embedded default: localstripe on 127.0.0.1:8420, started by `make demo`).

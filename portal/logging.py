@@ -17,6 +17,18 @@ _SECRET = re.compile(
 _SENSITIVE_KEYS = {"token", "password", "secret", "authorization", "card", "cvc", "auth", "p256dh"}
 
 
+# Paths that carry a live credential: debtor links, unsubscribe links, open-tracking pixels.
+_TOKEN_PATH = re.compile(r"(/(?:l|u|m)/)[^/?#\s\"]+")
+_TOKEN_QUERY = re.compile(r"([?&](?:token|sig|signature|key|code|secret|password)=)[^&#\s\"]+",
+                          re.IGNORECASE)
+
+
+def redact_url(text: str) -> str:
+    """A path or request line with its tokens masked: `/l/<token>` → `/l/[token]`."""
+    text = _TOKEN_PATH.sub(r"\1[token]", text)
+    return redact(_TOKEN_QUERY.sub(r"\1[redacted]", text))
+
+
 def redact(text: str) -> str:
     """Mask what must never reach a log: card numbers, secrets/tokens, emails and phones."""
     text = _CARD.sub("[card]", text)

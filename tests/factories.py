@@ -65,11 +65,19 @@ def make_payment(invoice: Invoice, amount_minor: int | None = None, **fields) ->
     return payment
 
 
-def sign_in(client, user) -> None:
-    """Sign a debtor or staff user in on a test client, as Flask-Login would after sign-in."""
+def sign_in(client, user) -> str:
+    """Sign a debtor or staff user in on a test client, as the sign-in pages do: a
+    server-side session row (committed) and the cookie session naming it. Returns the
+    session token."""
+    from portal.sessions import SID_KEY, open_session
+
+    token = open_session(user)
+    db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+        session[SID_KEY] = token
+    return token
 
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

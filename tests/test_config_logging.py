@@ -1,5 +1,6 @@
 import json
 import logging
+import secrets
 
 import pytest
 
@@ -57,7 +58,7 @@ def test_json_formatter_redacts_sensitive_extras():
 
 def _production_app(monkeypatch, tmp_path, **overrides):
     monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "a-production-secret")
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", secrets.token_urlsafe(48))
     monkeypatch.setattr(ProductionConfig, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path}/p.db")
     for name, value in overrides.items():
         monkeypatch.setattr(ProductionConfig, name, value)

@@ -75,16 +75,28 @@ def test_links_are_minted_in_bulk_with_one_row_each(app):
 
 
 def test_debtor_and_staff_ids_load_the_right_kind_of_user(app):
-    from portal.auth import load_user
+    from flask import session
+
+    from portal.auth import load_user, user_for
     from portal.models import StaffUser
+    from portal.sessions import SID_KEY, open_session
 
     debtor = make_debtor()
     staff = StaffUser(email="a@x.co", password_hash="x", role="agent")
     db.session.add(staff)
     db.session.flush()
     assert debtor.get_id() == f"d:{debtor.id}" and staff.get_id() == f"s:{staff.id}"
-    assert load_user(debtor.get_id()) is debtor
-    assert load_user(staff.get_id()) is staff
+    assert user_for("d", debtor.id) is debtor and user_for("s", staff.id) is staff
+    with app.test_request_context():
+        assert load_user(staff.get_id()) is None  # no server-side session: nobody
+        session[SID_KEY] = open_session(staff)
+        db.session.flush()
+        assert load_user(staff.get_id()) is staff
+        session[SID_KEY] = open_session(staff)
+        db.session.flush()
+        assert load_user(debtor.get_id()) is None  # a session names one user only
     staff.is_active = False
-    assert load_user(staff.get_id()) is None
-    assert load_user("x:1") is None and load_user("d:abc") is None
+    assert user_for("s", staff.id) is None
+    with app.test_request_context():
+        assert load_user("x:1") is None and load_user("d:abc") is None
+        assert load_user("d:²") is None and load_user("d:99999999999999999999") is None

@@ -1,6 +1,8 @@
 """Web Push with VAPID (pywebpush): encrypted (aes128gcm) to each of the debtor's browsers.
 
-A subscription whose push service answers 404 or 410 Gone is reported in the error's
+Endpoints are checked before every request (`endpoints.py`: a known push service over
+HTTPS, resolving to public addresses only). A subscription whose push service answers 404
+or 410 Gone is reported in the error's
 `gone_ids` and deleted by the dispatcher (adapters run in sender threads, away from the
 database session). The `Topic` header
 derived from the dedupe key lets the push service replace an undelivered copy of the same
@@ -12,8 +14,10 @@ from __future__ import annotations
 import json
 
 from pywebpush import WebPushException, webpush
+from requests import RequestException
 
 from alerts.channels.base import ChannelError, Outgoing
+from alerts.channels.endpoints import endpoint_problem, resolved_problem
 
 
 class PushChannel:
@@ -23,15 +27,35 @@ class PushChannel:
         self.private_key = config.get("VAPID_PRIVATE_KEY")
         self.subject = config.get("VAPID_SUBJECT") or "mailto:ops@saldo.local"
         self.timeout = timeout
+        # Only tests that push to a local recorder turn this off (never read from the env).
+        self.check_endpoints = bool(config.get("PUSH_CHECK_ENDPOINTS", True))
+
+    def _check(self, endpoint: str) -> None:
+        """Refuse an endpoint that is not a known push service or resolves to a private,
+        loopback, link-local or reserved address (no request is made)."""
+        if not self.check_endpoints:
+            return
+        problem = endpoint_problem(endpoint)
+        if problem:  # stored before endpoints were checked: forget the subscription
+            raise ChannelError(f"push endpoint refused: {problem}", False, gone=True)
+        try:
+            problem = resolved_problem(endpoint)
+        except OSError as exc:
+            raise ChannelError(f"push endpoint did not resolve: {exc}", True) from exc
+        if problem:
+            raise ChannelError(f"push endpoint refused: {problem}", False)
 
     def _push(self, subscription: tuple, payload: str, topic: str) -> str:
         _, endpoint, p256dh, auth = subscription
+        self._check(endpoint)
         info = {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}
         try:
             response = webpush(info, data=payload, vapid_private_key=self.private_key,
                                vapid_claims={"sub": self.subject}, ttl=86400,
                                headers={"Topic": topic, "Urgency": "normal"},
                                timeout=self.timeout)
+        except RequestException as exc:  # TLS, connection, timeout: try again later
+            raise ChannelError(f"push failed: {type(exc).__name__}", True) from exc
         except WebPushException as exc:
             status = exc.response.status_code if exc.response is not None else None
             if status in (404, 410):

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from alerts.enqueue import enqueue
 from portal import audit
@@ -86,13 +86,28 @@ def send_link_soon(debtor: Debtor, reason: str) -> None:
     send_link(debtor, reason)
 
 
-def record_visit(link: AccessLink) -> PortalVisit:
-    """A tap on a link: a PortalVisit (with the message it came from) and the click time."""
-    visit = PortalVisit(debtor_id=link.debtor_id, message_id=link.message_id)
+VISIT_EVERY_MINUTES = 10
+
+
+def record_visit(link: AccessLink, now: datetime | None = None) -> PortalVisit | None:
+    """A tap on a link: a PortalVisit (with the message it came from) and the click time.
+
+    At most one visit per link every VISIT_EVERY_MINUTES, claimed with one conditional
+    UPDATE, so reloading (or a script hammering the link) adds no rows. None: not recorded.
+    """
+    now = now or datetime.now(UTC)
+    table = AccessLink.__table__
+    due = (table.c.last_visit_at.is_(None)) | \
+        (table.c.last_visit_at <= now - timedelta(minutes=VISIT_EVERY_MINUTES))
+    claimed = db.session.execute(update(table).where(table.c.id == link.id, due)
+                                 .values(last_visit_at=now)).rowcount
+    if claimed != 1:
+        return None
+    visit = PortalVisit(debtor_id=link.debtor_id, message_id=link.message_id, visited_at=now)
     db.session.add(visit)
     if link.message_id is not None:
         message = db.session.get(Message, link.message_id)
         if message is not None and message.clicked_at is None:
-            message.clicked_at = datetime.now(UTC)
+            message.clicked_at = now
     db.session.flush()
     return visit

@@ -8,18 +8,15 @@ from datetime import UTC, datetime
 from flask import (
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
 from sqlalchemy import update
 
-from portal import audit
+from portal import audit, sessions
 from portal.auth import current_debtor, login_debtor
 from portal.debtor import bp, identity
 from portal.debtor.access import (
@@ -90,16 +87,12 @@ def open_link(token: str):
 
 
 def _signed_in(opened):
-    if current_user.is_authenticated:  # another debtor, or a staff user, on this browser
-        logout_user()
-    # A fresh session on sign-in: nothing planted before it (a CSRF secret, a staff user's
-    # state) survives into the debtor's signed-in session.
-    session.clear()
-    g.pop("csrf_token", None)  # Flask-WTF's per-request copy of the old secret
     opened.link.used_at = datetime.now(UTC)
     opened.link.failures = 0
     audit.record("debtor", opened.debtor.id, "debtor.signed_in", opened.link)
     db.session.commit()
+    # A fresh session on sign-in, ending whoever was signed in on this browser before:
+    # nothing planted before it (a CSRF secret, a staff user's state) survives.
     login_debtor(opened.debtor, remember=True)
     return redirect(url_for("debtor.account"))
 
@@ -137,13 +130,23 @@ def request_link():
 
 @bp.post("/signout")
 def sign_out():
+    return _sign_out(everywhere=False)
+
+
+@bp.post("/signout/everywhere")
+def sign_out_everywhere():
+    return _sign_out(everywhere=True)
+
+
+def _sign_out(everywhere: bool):
+    """End this browser's session (or every session and remembered device of the debtor)."""
     form = ConfirmForm()
     debtor = current_debtor()
     if form.validate_on_submit() and debtor is not None:
-        audit.record("debtor", debtor.id, "debtor.signed_out", debtor)
-        db.session.commit()
-        logout_user()
-    flash(_("You have signed out."))
+        action = "debtor.signed_out_everywhere" if everywhere else "debtor.signed_out"
+        audit.record("debtor", debtor.id, action, debtor)
+        sessions.sign_out(everywhere=everywhere)
+    flash(_("You have signed out on every device.") if everywhere else _("You have signed out."))
     return redirect(url_for("debtor.request_link"))
 
 

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from alerts.channels.endpoints import endpoint_problem
 from portal.auth import debtor_required
 from portal.debtor import bp
 from portal.debtor.forms import PreferencesForm
@@ -77,7 +78,8 @@ def _push_payload() -> dict:
 @limiter.limit("30 per hour")
 def push_subscribe():
     data = _push_payload()
-    valid = (data["endpoint"].startswith("https://") and len(data["endpoint"]) <= 1000
+    # Only real push services over HTTPS: the dispatcher will connect to this URL.
+    valid = (endpoint_problem(data["endpoint"]) is None
              and 0 < len(data["p256dh"]) <= 200 and 0 < len(data["auth"]) <= 100)
     if not valid:
         return jsonify(error="invalid subscription"), 400

@@ -23,6 +23,7 @@ from portal.models.ledger import (
     PaymentAllocation,
 )
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
+from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
 
 __all__ = [
@@ -48,11 +49,13 @@ __all__ = [
     "PortalVisit",
     "PromiseToPay",
     "PushSubscription",
+    "RememberToken",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",
     "StaffUser",
     "StripeEvent",
     "UTCDateTime",
+    "UserSession",
     "utcnow",
 ]

@@ -25,7 +25,6 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
-from flask_login import logout_user
 
 from portal.auth import current_staff
 from portal.staff import bp
@@ -131,7 +130,9 @@ def _staff_request_setup():
 
 
 def _end_session() -> None:
-    logout_user()
+    from portal import sessions
+
+    sessions.sign_out()
     for key in (IDLE_KEY, START_KEY, STAMP_KEY):
         session.pop(key, None)
 

@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 from flask import has_request_context
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import sessions
 from portal.audit import record
 from portal.extensions import db
 from portal.models import StaffUser
@@ -113,25 +114,75 @@ def ensure_staff_user(email: str, password: str, role: str) -> StaffUser:
     return staff
 
 
+def _reserve(which, now: datetime) -> tuple[int, int] | None:
+    table = StaffUser.__table__
+    free = (table.c.locked_until.is_(None)) | (table.c.locked_until <= now)
+    row = db.session.execute(
+        update(table).where(which, free, func.coalesce(table.c.failed_logins, 0) < MAX_FAILURES)
+        .values(failed_logins=func.coalesce(table.c.failed_logins, 0) + 1)
+        .returning(table.c.id, table.c.failed_logins)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def reserve_attempt(staff: StaffUser, now: datetime) -> int | None:
+    """Count one sign-in attempt in the database before any check is made; None when the
+    account is locked or its MAX_FAILURES attempts are all taken.
+
+    One conditional UPDATE, so parallel requests (threads, workers) cannot all read "4 so
+    far": of 16 parallel wrong passwords exactly MAX_FAILURES are ever checked."""
+    reserved = _reserve(StaffUser.__table__.c.id == staff.id, now)
+    db.session.refresh(staff, ["failed_logins", "locked_until"])
+    return reserved[1] if reserved else None
+
+
+def _count_failure(staff: StaffUser, attempt: int, now: datetime, action: str) -> bool:
+    """Record a failed attempt (already counted); lock the account at the last allowed one.
+    Returns True when this failure locked it."""
+    after = {"failed_logins": attempt}
+    locked = attempt >= MAX_FAILURES
+    if locked:
+        table = StaffUser.__table__
+        db.session.execute(update(table).where(table.c.id == staff.id)
+                           .values(locked_until=now + timedelta(minutes=LOCK_MINUTES),
+                                   failed_logins=0))
+        db.session.refresh(staff, ["failed_logins", "locked_until"])
+        after["locked_until"] = staff.locked_until.isoformat()
+    record("system", None, action, staff, after=after)
+    return locked
+
+
+def _attempt_succeeded(staff: StaffUser) -> None:
+    """A correct answer hands its reserved attempt back."""
+    table = StaffUser.__table__
+    db.session.execute(update(table).where(table.c.id == staff.id, table.c.failed_logins > 0)
+                       .values(failed_logins=table.c.failed_logins - 1))
+    db.session.refresh(staff, ["failed_logins"])
+
+
 def authenticate(email: str, password: str, now: datetime | None = None) -> SignInResult:
-    """Check a password, counting failures and locking the account after too many."""
+    """Check a password, counting failures and locking the account after too many (the
+    attempt is committed before the check; the caller commits the outcome).
+
+    Unknown emails, wrong passwords and locked accounts cost the same (one scrypt hash) and
+    give the same answer ("invalid"), so neither the message nor the time tells an attacker
+    which emails have accounts."""
     now = now or datetime.now(UTC)
+    # The attempt is counted first, by email: on SQLite a write that is the transaction's
+    # first statement waits for the lock, where a read upgraded to a write would fail.
+    # Committed at once, so the slow password hash below never holds the write lock.
+    reserved = _reserve(func.lower(StaffUser.__table__.c.email) == normalise_email(email), now)
+    db.session.commit()
     staff = find_by_email(email)
-    if staff is None:
+    attempt = reserved[1] if reserved and staff is not None else None
+    if attempt is None:
         check_password_hash(_DUMMY_HASH, password or "")
+        if staff is not None:
+            record("system", None, "staff.login_locked", staff)  # actor unknown
         return SignInResult(None, "invalid")
-    if staff.locked_until is not None and staff.locked_until > now:
-        record("system", None, "staff.login_locked", staff)  # actor unknown: a sign-in attempt
-        return SignInResult(None, "locked")
     if not check_password_hash(staff.password_hash, password or ""):
-        staff.failed_logins = (staff.failed_logins or 0) + 1
-        after = {"failed_logins": staff.failed_logins}
-        if staff.failed_logins >= MAX_FAILURES:
-            staff.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            staff.failed_logins = 0
-            after["locked_until"] = staff.locked_until.isoformat()
-        record("system", None, "staff.login_failed", staff, after=after)
-        return SignInResult(None, "locked" if "locked_until" in after else "invalid")
+        _count_failure(staff, attempt, now, "staff.login_failed")
+        return SignInResult(None, "invalid")
+    _attempt_succeeded(staff)
     if not staff.is_active:
         return SignInResult(None, "inactive")
     return SignInResult(staff, needs_totp=bool(staff.totp_secret))
@@ -170,23 +221,26 @@ def totp_ok(secret: str | None, code: str) -> bool:
 
 
 def use_totp_code(staff: StaffUser, code: str, now: datetime | None = None) -> bool:
-    """Check a sign-in code; each code is accepted once (no replay within its window)."""
+    """Check a sign-in code; each code is accepted once (no replay within its window).
+
+    Wrong codes count like wrong passwords (reserved atomically, see `reserve_attempt`), so
+    the 6 digits cannot be brute-forced, not even by parallel requests."""
     now = now or datetime.now(UTC)
-    if is_locked(staff, now):
+    attempt = reserve_attempt(staff, now)
+    if attempt is None:
         record("system", None, "staff.login_locked", staff)
         return False
     step = totp_step(staff.totp_secret, code, now)
-    if step is None or (staff.totp_last_step is not None and step <= staff.totp_last_step):
-        # Wrong codes count like wrong passwords, so the 6 digits cannot be brute-forced.
-        staff.failed_logins = (staff.failed_logins or 0) + 1
-        after = {"failed_logins": staff.failed_logins}
-        if staff.failed_logins >= MAX_FAILURES:
-            staff.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            staff.failed_logins = 0
-            after["locked_until"] = staff.locked_until.isoformat()
-        record("system", None, "staff.totp_failed", staff, after=after)
+    table = StaffUser.__table__
+    claimed = step is not None and db.session.execute(
+        update(table).where(table.c.id == staff.id,
+                            (table.c.totp_last_step.is_(None)) | (table.c.totp_last_step < step))
+        .values(totp_last_step=step)).rowcount == 1
+    if not claimed:
+        _count_failure(staff, attempt, now, "staff.totp_failed")
         return False
-    staff.totp_last_step = step
+    _attempt_succeeded(staff)
+    db.session.refresh(staff, ["totp_last_step"])
     return True
 
 
@@ -221,6 +275,8 @@ def update_staff(staff: StaffUser, actor: StaffUser, *, role: str | None = None,
         staff.role = role
     if is_active is not None:
         staff.is_active = is_active
+        if not is_active:
+            sessions.end_all(staff, "deactivated")
     if name is not None:
         staff.name = name.strip() or None
     after = {"role": staff.role, "is_active": staff.is_active, "name": staff.name}
@@ -235,7 +291,10 @@ def reset_password(staff: StaffUser, actor: StaffUser, password: str) -> None:
     staff.password_hash = hash_password(password)
     staff.failed_logins = 0
     staff.locked_until = None
-    record("staff", actor.id, "staff.password_reset", staff)
+    # Every session opened with the old password ends (an admin resetting their own
+    # password keeps the session they are using).
+    ended = sessions.end_all(staff, "password_reset", keep_current=staff.id == actor.id)
+    record("staff", actor.id, "staff.password_reset", staff, after={"sessions_ended": ended})
 
 
 def _active_admins() -> int:

@@ -47,6 +47,9 @@ class Entry:
     state: str = ""  # the raw status code, for styling and tests
 
 
+MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+
+
 def search_debtors(q: str, limit: int = SEARCH_LIMIT) -> list[Debtor]:
     """Debtors whose name, external id, email or phone contains `q` (case-insensitive)."""
     q = (q or "").strip()
@@ -56,10 +59,12 @@ def search_debtors(q: str, limit: int = SEARCH_LIMIT) -> list[Debtor]:
     conditions = [func.lower(Debtor.name).like(like, escape="\\"),
                   func.lower(Debtor.external_id).like(like, escape="\\"),
                   func.lower(Debtor.email).like(like, escape="\\")]
-    digits = re.sub(r"\D", "", q)
+    digits = re.sub(r"[^0-9]", "", q)
     if len(digits) >= 4:
         conditions.append(Debtor.phone.like(f"%{digits}%"))
-    if q.isdigit():
+    # Only ASCII digits that fit the id column: "²" is a digit to str.isdigit() but not to
+    # int(), and 99999999999999999999 overflows the database's integer.
+    if q.isascii() and q.isdigit() and int(q) <= MAX_ID:
         conditions.append(Debtor.id == int(q))
     return list(db.session.scalars(
         select(Debtor).where(or_(*conditions)).order_by(Debtor.name).limit(limit)))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 
+from portal import sessions
 from portal.auth import current_staff
 from portal.extensions import db, limiter
 from portal.models import StaffUser
@@ -25,9 +25,7 @@ def _safe_next(default: str) -> str:
 def _finish(staff: StaffUser):
     accounts.complete_sign_in(staff)
     db.session.commit()
-    session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    g.pop("csrf_token", None)
-    login_user(staff, remember=False)
+    sessions.start(staff)  # a fresh session (and CSRF token) bound to a server-side row
     session[STAMP_KEY] = password_stamp(staff)
     return redirect(_safe_next(url_for(home_endpoint(staff))))
 
@@ -53,11 +51,12 @@ def login():
             return redirect(url_for("staff.login_totp", next=_safe_next("")))
         if result.staff is not None:
             return _finish(result.staff)
+        # One answer for unknown emails, wrong passwords and locked accounts alike.
         error = {
-            "locked": _("Too many failed attempts: this account is locked for %(minutes)d "
-                        "minutes.", minutes=accounts.LOCK_MINUTES),
             "inactive": _("This account is deactivated. Ask an administrator."),
-        }.get(result.error, _("Wrong email or password."))
+        }.get(result.error, _("Wrong email or password. After %(count)d failed attempts an "
+                              "account is locked for %(minutes)d minutes.",
+                              count=accounts.MAX_FAILURES, minutes=accounts.LOCK_MINUTES))
     status = 401 if error else 200
     return render_template("staff/login.html", error=error,
                            email=request.form.get("email", ""), next=_safe_next("")), status
@@ -88,15 +87,26 @@ def login_totp():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    return _logout(everywhere=False)
+
+
+@bp.route("/logout/everywhere", methods=["POST"])
+def logout_everywhere():
+    return _logout(everywhere=True)
+
+
+def _logout(everywhere: bool):
+    """End this session, or every session of the staff user (other browsers included)."""
     staff = current_staff()
     if staff is not None:
         from portal.audit import record
 
-        record("staff", staff.id, "staff.logout", staff)
-        db.session.commit()
-    logout_user()
+        record("staff", staff.id, "staff.logout_everywhere" if everywhere else "staff.logout",
+               staff)
+    sessions.sign_out(everywhere=everywhere and staff is not None)
     session.pop(IDLE_KEY, None)
-    flash(_("You are signed out."), "info")
+    flash(_("You are signed out on every device.") if everywhere and staff is not None
+          else _("You are signed out."), "info")
     return redirect(url_for("staff.login"))
 
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from alerts.copy import LOCALES, PLACEHOLDERS, default_copy
+from alerts.sandbox import RenderBudgetError
 from alerts.settings import CHANNELS, TONES
 from alerts.templates import preview_template, render_text, validate_template
 from portal.audit import record
@@ -59,6 +60,8 @@ def _render_problems(subject: str, body: str, tone: str, channel: str,
     try:
         preview_template(tone, channel, locale, subject, body)
         render_text(subject, body, {})
+    except RenderBudgetError as exc:  # too big or too slow: say which limit, in words
+        return [_("The template cannot be rendered: %(error)s", error=exc.describe())]
     except Exception as exc:  # noqa: BLE001 - anything a staff template raises is its error
         return [_("The template cannot be rendered: %(error)s", error=str(exc) or
                   type(exc).__name__)]

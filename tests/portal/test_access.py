@@ -52,7 +52,7 @@ def test_right_answer_signs_in_and_remembers_device(client, db, debtor):
     response = post_form(client, url, {"answer": " 48-21 "})
     assert response.status_code == 302 and response.headers["Location"].endswith("/account")
     cookie = next(c for c in response.headers.getlist("Set-Cookie")
-                  if c.startswith("remember_token="))
+                  if c.startswith("saldo_remember="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     expires = datetime.strptime(cookie.split("Expires=")[1].split(";")[0],
                                 "%a, %d %b %Y %H:%M:%S GMT").replace(tzinfo=UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 from sqlalchemy import select
 
@@ -55,9 +56,9 @@ def test_security_headers(client, debtor):
 def test_hsts_and_secure_cookies_in_production(tmp_path, monkeypatch):
     from portal import ProductionConfig, create_app
 
-    monkeypatch.setenv("SECRET_KEY", "prod-secret-for-test")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
     monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", "prod-secret-for-test")
+    monkeypatch.setattr(ProductionConfig, "SECRET_KEY", secrets.token_urlsafe(48))
     app = create_app(ProductionConfig)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert app.config["SESSION_COOKIE_HTTPONLY"]

@@ -91,7 +91,7 @@ def test_resume_after_unsubscribe(signed_client, db, debtor):
     assert debtor.opted_out_at is None
 
 
-SUB = {"endpoint": "https://push.example.com/send/abc",
+SUB = {"endpoint": "https://fcm.googleapis.com/fcm/send/abc",
        "keys": {"p256dh": "BOr8" + "x" * 80, "auth": "a1b2c3d4"}}
 
 
