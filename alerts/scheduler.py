@@ -54,6 +54,8 @@ JOBS = (
     Job("installments_charge", "payments.jobs:charge_due_installments", "cron",
         {"hour": 9, "minute": 0}),
     Job("payments_reconcile", "payments.jobs:reconcile", "cron", {"minute": 35}),
+    Job("webhooks_deliver", "portal.webhooks.dispatch:deliver_due", "interval", {"minutes": 1},
+        grace=60),
 )
 
 

@@ -21,6 +21,7 @@ from payments.records import apply_failure, apply_success, close_settled_plans, 
 from portal.audit import record
 from portal.extensions import db
 from portal.models import Debtor, Installment, Payment, PaymentPlan, utcnow
+from portal.webhooks.events import emit
 
 
 def plan_offers(debtor: Debtor, today: date) -> list[Offer]:
@@ -86,6 +87,7 @@ def activate_plan(plan: PaymentPlan, setup_intent_id: str, today: date) -> Payme
         if invoice.currency == plan.currency:
             invoice.plan_id = plan.id
     record("debtor", debtor.id, "plan.accepted", plan, after={"payment_method": method_id})
+    emit("plan.created", plan)
     db.session.commit()
     try:
         card = gateway().retrieve_payment_method(method_id).get("card") or {}
@@ -217,6 +219,7 @@ def _installment_failed(installment: Installment, payment: Payment, code: str,
         for invoice in plan_invoices(plan):
             invoice.plan_id = None
         record("system", None, "plan.broken", plan, after={"installment": installment.seq})
+        emit("plan.broken", plan)
         db.session.commit()
         send_plan_notice(debtor, "broken", installment)
         return "broken"

@@ -15,6 +15,7 @@ from payments.allocation import allocate, release
 from portal.audit import record
 from portal.extensions import db
 from portal.models import Installment, Invoice, Payment, PaymentPlan, utcnow
+from portal.webhooks.events import emit
 
 
 def _today() -> date:
@@ -59,6 +60,10 @@ def apply_success(payment: Payment, payment_intent_id: str | None,
     record("system", None, "payment.succeeded", payment,
            after={"amount_minor": payment.amount_minor, "currency": payment.currency,
                   "payment_intent": payment_intent_id, "excess_minor": excess})
+    emit("payment.succeeded", payment)
+    for invoice in sorted({a.invoice for a in payment.allocations}, key=lambda i: i.id):
+        if invoice.status == "paid":  # allocation only touches open invoices: paid just now
+            emit("invoice.paid", invoice)
     return True
 
 
@@ -69,9 +74,17 @@ def _installment_paid(installment: Installment) -> None:
     plan = installment.plan
     if all(i.status in ("paid", "cancelled") for i in plan.installments) and (
             plan.status == "active"):
-        plan.status = "completed"
-        plan.ended_at = utcnow()
-        record("system", None, "plan.completed", plan)
+        complete_plan(plan, "installments_paid")
+
+
+def complete_plan(plan: PaymentPlan, reason: str) -> None:
+    """An active plan is done: nothing is left to charge."""
+    for installment in plan.installments:
+        if installment.status != "paid":
+            installment.status, installment.next_attempt_on = "cancelled", None
+    plan.status, plan.ended_at = "completed", utcnow()
+    record("system", None, "plan.completed", plan, after={"reason": reason})
+    emit("plan.completed", plan)
 
 
 def plan_balance(plan_id: int) -> int:
@@ -88,11 +101,7 @@ def close_settled_plans(plan_ids: set[int]) -> None:
         plan = db.session.get(PaymentPlan, plan_id)
         if plan is None or plan.status != "active" or plan_balance(plan_id) > 0:
             continue
-        for installment in plan.installments:
-            if installment.status != "paid":
-                installment.status, installment.next_attempt_on = "cancelled", None
-        plan.status, plan.ended_at = "completed", utcnow()
-        record("system", None, "plan.completed", plan, after={"reason": "balance_settled"})
+        complete_plan(plan, "balance_settled")
 
 
 def apply_failure(payment: Payment, code: str | None, message: str | None) -> bool:
@@ -130,6 +139,7 @@ def apply_refund_total(payment: Payment, total_refunded: int) -> int:
     locked.status = _refund_status(locked)
     record("system", None, "payment.refunded", locked,
            after={"refunded_minor": total, "released_minor": released})
+    emit("payment.refunded", locked)
     return released
 
 

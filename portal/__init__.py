@@ -92,7 +92,8 @@ def _finish_config(app: Flask) -> None:
         app.logger.warning("STRIPE_SECRET_KEY is not set: online payment is switched off")
 
 
-# Every blueprint module exposes `bp`; a part of the product that is not built yet is absent.
+# Every blueprint module exposes `bp` (or `register(app)`); a part of the product that is not
+# built yet is absent.
 BLUEPRINT_MODULES = (
     "portal.health",
     "portal.debtor",
@@ -101,6 +102,7 @@ BLUEPRINT_MODULES = (
     "payments.webhooks",
     "alerts.views",
     "replies.views",
+    "portal.api",
 )
 
 
@@ -121,7 +123,11 @@ def _register_blueprints(app: Flask) -> None:
             continue
         if name in PAYMENT_MODULES and not app.config.get("STRIPE_SECRET_KEY"):
             continue  # debtor pages then say that online payment is not configured
-        app.register_blueprint(importlib.import_module(name).bp)
+        module = importlib.import_module(name)
+        if hasattr(module, "register"):  # a part that registers more than one blueprint
+            module.register(app)
+        else:
+            app.register_blueprint(module.bp)
 
 
 __all__ = ["ProductionConfig", "create_app"]

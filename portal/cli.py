@@ -99,6 +99,7 @@ COMMAND_MODULES = (
     ("alerts.cli", "alerts_cli"),
     ("alerts.scheduler", "scheduler_command"),
     ("replies.cli", "replies_cli"),
+    ("portal.api.cli", "api_key_cli"),
 )
 
 

@@ -130,6 +130,9 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI")
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_KEY_PREFIX = env("SALDO_RATELIMIT_PREFIX", "saldo")
+    # API requests per key and per client address (Flask-Limiter syntax).
+    API_RATE_LIMIT = env("SALDO_API_RATE_LIMIT", "600 per minute")
+    API_ADDRESS_RATE_LIMIT = env("SALDO_API_ADDRESS_RATE_LIMIT", "3000 per minute")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Stripe (embedded default: localstripe on 127.0.0.1:8420, started by `make demo`).
@@ -201,6 +204,10 @@ class Config:
 
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
+    # Outbound webhooks: private/loopback/link-local targets only in development.
+    WEBHOOKS_ALLOW_PRIVATE = env_bool("SALDO_WEBHOOKS_ALLOW_PRIVATE", True)
+    WEBHOOKS_TIMEOUT_SECONDS = env_int("SALDO_WEBHOOKS_TIMEOUT_SECONDS", 10)
+
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
@@ -212,6 +219,7 @@ class ProductionConfig(Config):
     STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    WEBHOOKS_ALLOW_PRIVATE = env_bool("SALDO_WEBHOOKS_ALLOW_PRIVATE", False)
     PREFERRED_URL_SCHEME = "https"
 
 
@@ -228,6 +236,8 @@ class TestConfig(Config):
     SMTP_HOST = "127.0.0.1"
     SMTP_PORT = 1
     MAILSINK_FOLDER = None
+    WEBHOOKS_ALLOW_PRIVATE = False  # tests that deliver to 127.0.0.1 turn it on
+    WEBHOOKS_TIMEOUT_SECONDS = 5
 
 
 def config_for_environment() -> type[Config]:

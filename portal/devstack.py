@@ -159,6 +159,67 @@ def sink_command(smtp_port: int, folder: Path, web_port: int, env: dict) -> list
             "--inbound-domain", env.get("SALDO_INBOUND_DOMAIN", "reply.saldo.local")]
 
 
+DEMO_RECEIVER = "Demo receiver"
+
+
+def demo_webhook_endpoint(url: str):
+    """The demo's webhook endpoint (every event), pointed at `url`; kept across demo runs."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import WebhookEndpoint
+    from portal.webhooks import EVENTS
+    from portal.webhooks.endpoints import create_endpoint
+
+    endpoint = db.session.scalar(select(WebhookEndpoint).where(
+        WebhookEndpoint.description == DEMO_RECEIVER))
+    if endpoint is None:
+        endpoint = create_endpoint(url, list(EVENTS), description=DEMO_RECEIVER,
+                                   actor_type="system")
+    endpoint.url, endpoint.is_active, endpoint.events = url, True, list(EVENTS)
+    db.session.commit()
+    return endpoint
+
+
+def start_webhook_receiver(endpoint, port: int, env: dict) -> subprocess.Popen:
+    """The local receiver (portal.webhooks.receiver) that checks the demo endpoint's
+    signatures and prints each event it gets."""
+    return _start(f"webhook receiver on :{port}", [
+        sys.executable, "-m", "portal.webhooks.receiver", "--port", str(port),
+        "--secret", endpoint.secret], env)
+
+
+def report_sample_transfer() -> dict:
+    """A bank transfer reported by the billing system (as the API would), so the console's
+    webhook log has deliveries to show: payment.succeeded and invoice.paid."""
+    from sqlalchemy import select
+
+    from payments.external import find_by_reference, record_external_payment
+    from portal.extensions import db
+    from portal.models import Invoice
+    from portal.webhooks.dispatch import deliver_due
+
+    if find_by_reference("DEMO-TRANSFER-1") is None:
+        invoice = db.session.scalars(select(Invoice).where(
+            Invoice.status == "open", Invoice.disputed.is_(False),
+            Invoice.plan_id.is_(None)).order_by(Invoice.due_on, Invoice.id)).first()
+        if invoice is not None:
+            record_external_payment(
+                invoice.debtor, amount_minor=invoice.balance_minor, currency=invoice.currency,
+                method="transfer", reference="DEMO-TRANSFER-1",
+                received_on=datetime.now(UTC).date(), invoice=invoice)
+            db.session.commit()
+    counts = deliver_due()
+    click.echo(f"    webhook deliveries: {counts}")
+    return counts
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
 def _print_links(port: int) -> None:
     if not module_exists("portal.debtor.cli"):
         return
@@ -193,6 +254,9 @@ def demo_command(port: int, no_serve: bool) -> None:
     if module_exists("alerts.scheduler"):
         children.append(_start("scheduler", [sys.executable, "-m", "portal.cli", "scheduler"],
                                env))
+    hook_port = _free_port()
+    endpoint = demo_webhook_endpoint(f"http://{HOST}:{hook_port}/saldo/webhooks")
+    children.append(start_webhook_receiver(endpoint, hook_port, env))
     children.append(_start("web app", [
         sys.executable, "-m", "flask", "--app", "portal:create_app", "run",
         "--host", HOST, "--port", str(port)], env))
@@ -200,13 +264,17 @@ def demo_command(port: int, no_serve: bool) -> None:
         _prepare("sending the next reminders to the mail sink", _send_next_reminders)
     if _wait_for(STRIPE_PORT, 15):
         _prepare("registering the Stripe webhook", lambda: _register_stripe_webhook(port))
+    if _wait_for(hook_port, 10):
+        _prepare("reporting a sample transfer to the webhook receiver", report_sample_transfer)
     _wait_for(port, 20)
     _print_links(port)
     click.echo(f"\nOpen http://{HOST}:{port}/ (health: http://{HOST}:{port}/healthz)")
     if module_exists("portal.staff"):
         click.echo(f"Staff console: http://{HOST}:{port}/staff/  "
                    f"({DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}); sent mail: "
-                   f"http://{HOST}:{port}/staff/mail")
+                   f"http://{HOST}:{port}/staff/mail; webhook deliveries: "
+                   f"http://{HOST}:{port}/staff/webhooks/deliveries; API reference: "
+                   f"http://{HOST}:{port}/api/v1/reference")
         click.echo(f"Replies: answer a reminder by mailing its Reply-To address through the "
                    f"sink (SMTP {HOST}:{SMTP_PORT}), or run `saldo replies ingest --channel "
                    f"email --sender <debtor email> --text '…'`; they show in the staff inbox "

@@ -60,3 +60,41 @@ def test_portfolio_is_lively(db):
     assert "broken" in statuses
     first = db.session.scalar(select(func.min(Invoice.issued_on)))
     assert first <= TODAY - timedelta(days=330)
+
+
+def test_demo_registers_a_webhook_receiver_and_shows_deliveries(db, app, tmp_path):
+    """What `saldo demo` does for webhooks: an endpoint for every event on a local receiver
+    (started the same way, as a child process), and a sample transfer delivered to it."""
+    import os
+    import subprocess
+    import sys
+
+    from portal import devstack
+    from portal.models import WebhookAttempt, WebhookDelivery
+    from tests.conftest import free_port
+
+    seed_demo(debtors=20, months=6, seed=3, today=TODAY)
+    app.config["WEBHOOKS_ALLOW_PRIVATE"] = True  # development mode, as `saldo demo` runs
+    port = free_port()
+    endpoint = devstack.demo_webhook_endpoint(f"http://127.0.0.1:{port}/saldo/webhooks")
+    again = devstack.demo_webhook_endpoint(f"http://127.0.0.1:{port}/saldo/webhooks")
+    assert again.id == endpoint.id
+    out = (tmp_path / "receiver.log").open("w")
+    child = subprocess.Popen([sys.executable, "-m", "portal.webhooks.receiver", "--port",
+                              str(port), "--secret", endpoint.secret], stdout=out,
+                             env=dict(os.environ))
+    try:
+        assert devstack._wait_for(port, 15)
+        counts = devstack.report_sample_transfer()
+        assert counts["delivered"] == 2
+        assert devstack.report_sample_transfer()["delivered"] == 0  # once per demo database
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+        out.close()
+    printed = (tmp_path / "receiver.log").read_text()
+    assert "webhook payment.succeeded" in printed and "webhook invoice.paid" in printed
+    assert "INVALID" not in printed
+    statuses = {d.status for d in db.session.scalars(select(WebhookDelivery))}
+    assert statuses == {"delivered"}
+    assert {a.status_code for a in db.session.scalars(select(WebhookAttempt))} == {200}

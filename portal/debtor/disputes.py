@@ -16,6 +16,7 @@ from flask import current_app
 from portal import audit
 from portal.extensions import db
 from portal.models import Dispute, Invoice
+from portal.webhooks.events import emit
 
 REASONS = ("wrong_amount", "already_paid", "not_received", "other")
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
@@ -103,4 +104,5 @@ def open_dispute(invoice: Invoice, reason: str, message: str,
     audit.record("debtor", invoice.debtor_id, "dispute.opened", dispute,
                  after={"invoice": invoice.external_id, "reason": reason,
                         "attachment": mime})
+    emit("dispute.opened", dispute)
     return dispute

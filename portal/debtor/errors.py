@@ -31,6 +31,10 @@ def _json_message(code: int) -> str:
 
 def _render(error: HTTPException):
     code = getattr(error, "code", 500) or 500
+    if request.path.startswith("/api/"):  # an unrouted API URL: a problem document
+        from portal.api.problems import handle
+
+        return handle(error)
     if _wants_json():
         return jsonify(error=_json_message(code), code=code), code
     return render_template("errors/error.html", code=code), code

@@ -58,6 +58,31 @@ def save_preferences(debtor: Debtor, *, channels: dict[str, bool], preferred: st
                      before=before, after=after)
 
 
+def opt_out(debtor: Debtor, *, source: str, actor_type: str = "debtor", actor_id=None,
+            detail: dict | None = None) -> bool:
+    """Stop every message to the debtor now (unsubscribe link, one-click, …); pending ones are
+    cancelled. False when they had already opted out. The caller commits."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from portal.models import Message
+    from portal.webhooks.events import emit
+
+    if debtor.opted_out_at is not None:
+        return False
+    debtor.opted_out_at = datetime.now(UTC)
+    audit.record(actor_type, debtor.id if actor_id is None else actor_id, "debtor.unsubscribed",
+                 debtor, after={"source": source, **(detail or {})})
+    db.session.execute(update(Message)
+                       .where(Message.debtor_id == debtor.id, Message.status == "pending")
+                       .values(status="cancelled", last_error="unsubscribed"))
+    emit("debtor.opted_out", {"object": "debtor_opt_out", "customer_id": debtor.external_id,
+                              "channel": None, "source": source,
+                              "opted_out_at": debtor.opted_out_at.isoformat()})
+    return True
+
+
 def subscribe_push(debtor: Debtor, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
     """Store (or move to this debtor) a Web Push subscription; turn push on."""
     sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))

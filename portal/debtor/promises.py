@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from portal import audit
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation, PromiseToPay
+from portal.webhooks.events import emit
 
 
 class PromiseError(ValueError):
@@ -60,6 +61,7 @@ def make_promise(invoice: Invoice, promised_on: date, amount_minor: int,
     audit.record("debtor", invoice.debtor_id, "promise.created", promise,
                  after={"invoice": invoice.external_id, "promised_on": promised_on.isoformat(),
                         "amount_minor": amount_minor, "currency": invoice.currency})
+    emit("promise.created", promise)
     return promise
 
 
@@ -94,6 +96,8 @@ def keep_promises(invoice_ids) -> int:
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, PromiseToPay) and obj.id in kept:
             db.session.expire(obj)
+    for promise_id in kept:
+        emit("promise.kept", db.session.get(PromiseToPay, promise_id))
     return len(kept)
 
 
@@ -118,5 +122,6 @@ def mark_broken_promises(today: date) -> int:
         broken += 0 if kept else 1
         audit.record("system", None, f"promise.{promise.status}", promise,
                      after={"promised_on": promise.promised_on.isoformat()})
+        emit(f"promise.{promise.status}", promise)
     db.session.commit()
     return broken

@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import update
 
 from portal import audit, sessions
 from portal.auth import current_debtor, login_debtor
@@ -28,10 +27,10 @@ from portal.debtor.access import (
 from portal.debtor.format import LANGUAGES, locale_for
 from portal.debtor.forms import ConfirmForm, IdentityForm, RequestLinkForm, ResendForm
 from portal.debtor.messages import identity_prompt
+from portal.debtor.preferences import opt_out
 from portal.extensions import csrf, db, limiter
 from portal.i18n import LOCALE_COOKIE
 from portal.links import LinkError, open_token
-from portal.models import Message
 from portal.security import safe_next
 
 
@@ -162,14 +161,9 @@ def unsubscribe(token: str):
     if request.method == "GET":
         return render_template("debtor/unsubscribe.html", debtor=debtor, token=token,
                                form=ConfirmForm())
-    if debtor.opted_out_at is None:
-        debtor.opted_out_at = datetime.now(UTC)
-        one_click = request.form.get("List-Unsubscribe") == "One-Click"
-        audit.record("debtor", debtor.id, "debtor.unsubscribed", debtor,
-                     after={"message_id": opened.link.message_id, "one_click": one_click})
-        db.session.execute(update(Message)
-                           .where(Message.debtor_id == debtor.id, Message.status == "pending")
-                           .values(status="cancelled", last_error="unsubscribed"))
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if opt_out(debtor, source="one_click" if one_click else "unsubscribe_link",
+               detail={"message_id": opened.link.message_id, "one_click": one_click}):
         db.session.commit()
     return render_template("debtor/unsubscribed.html", debtor=debtor)
 

@@ -48,6 +48,7 @@ SECTIONS = {
     "inbox": ("agent",),
     "mail": ("analyst", "agent"),
     "users": (),
+    "integrations": (),  # API keys and webhook endpoints: administrators only
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from portal.audit import record
 from portal.extensions import db
 from portal.models import Dispute, Invoice, StaffUser
+from portal.webhooks.events import emit
 
 ACTIONS = ("adjust", "cancel", "reject")
 MAX_NOTE = 2000
@@ -70,6 +71,7 @@ def resolve_dispute(dispute: Dispute, staff: StaffUser, action: str, note: str =
            before={"status": "open", "invoice": before},
            after={"status": dispute.status, "action": action, "note": note or None,
                   "invoice": _invoice_state(invoice)})
+    emit("dispute.resolved", dispute)
 
 
 def _cancel(invoice) -> None:

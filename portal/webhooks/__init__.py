@@ -1,0 +1,16 @@
+"""Outbound webhooks: events Saldo reports to the billing system, signed and retried.
+
+`emit(event, payload)` (events.py) is called once by each operation where the thing happens,
+inside its transaction, so an event exists exactly when its effect was committed. Delivery
+(dispatch.py) claims due deliveries atomically, POSTs them signed (signing.py) to targets
+checked against private networks (targets.py), logs every attempt and retries with backoff
+for three days.
+"""
+
+EVENTS = (
+    "payment.succeeded", "payment.refunded", "invoice.paid",
+    "promise.created", "promise.kept", "promise.broken",
+    "dispute.opened", "dispute.resolved",
+    "plan.created", "plan.completed", "plan.broken",
+    "debtor.opted_out", "reply.received",
+)
