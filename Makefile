@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test test-latest lint lock audit install install-test bench bench-import bench-risk bench-alerts bench-staff clean
+.PHONY: demo test test-latest lint lock audit install install-test bench bench-import bench-risk bench-alerts bench-staff bench-account bench-replies clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,7 @@ audit: $(STAMP)
 	$(BIN)/pip-audit --strict --disable-pip --no-deps -r $(LOCK)
 
 ## Benchmarks (print figures; see benches/README.md). `make bench` runs them all (long).
-bench: bench-import bench-risk bench-alerts bench-staff
+bench: bench-import bench-risk bench-alerts bench-staff bench-replies
 
 bench-import: $(STAMP)
 	$(BIN)/python benches/import_ledger.py
@@ -72,6 +72,14 @@ bench-alerts: $(STAMP)
 
 bench-staff: $(STAMP)
 	$(BIN)/python benches/staff_console.py
+
+## /account under load vs a bare Flask hello (needs PostgreSQL and wrk: apt-get install wrk).
+bench-account: $(STAMP)
+	@command -v wrk >/dev/null || { echo "bench-account needs wrk: apt-get install wrk"; exit 2; }
+	$(BIN)/python benches/account_page.py
+
+bench-replies: $(STAMP)
+	$(BIN)/python benches/replies.py
 
 clean:
 	rm -rf $(VENV) $(LATEST) instance .pytest_cache .ruff_cache

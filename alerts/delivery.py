@@ -33,6 +33,7 @@ from portal.models import (
     PaymentPlan,
     PromiseToPay,
     PushSubscription,
+    ReminderPause,
 )
 from replies.tokens import reply_address
 
@@ -56,6 +57,10 @@ class BatchFacts:
         plan_ids = {i.plan_id for i in self.invoices.values() if i.plan_id}
         self.active_plans = set(db.session.scalars(select(PaymentPlan.id).where(
             PaymentPlan.id.in_(plan_ids), PaymentPlan.status.in_(("pending", "active")))))
+        self.paused = dict(db.session.execute(
+            select(ReminderPause.debtor_id, func.max(ReminderPause.until))
+            .where(ReminderPause.debtor_id.in_({m.debtor_id for m in messages}))
+            .group_by(ReminderPause.debtor_id)).all())
         inst_ids = {m.installment_id for m in messages if m.installment_id is not None}
         self.installments = {i.id: i for i in db.session.scalars(
             select(Installment).where(Installment.id.in_(inst_ids)))}
@@ -69,7 +74,8 @@ class BatchFacts:
                            invoice.amount_minor - invoice.paid_minor, invoice.currency,
                            invoice.status, invoice.disputed or invoice.id in self.disputed,
                            invoice.plan_id in self.active_plans,
-                           promised_until=self.promised.get(invoice.id))
+                           promised_until=self.promised.get(invoice.id),
+                           paused_until=self.paused.get(invoice.debtor_id))
 
 
 def debtor_fact(debtor: Debtor) -> DebtorFact:

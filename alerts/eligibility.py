@@ -2,7 +2,8 @@
 re-check and the what-if (which runs the planner's code).
 
 Plain Python over the policy's facts. Reasons are the stable skip codes: paid, disputed,
-in_plan, promised (the invoice), opted_out (the debtor, or the channel not authorised) and
+in_plan, promised, paused (the invoice; paused: the debtor's reminders are on hold, see
+`portal.operations.pauses`), opted_out (the debtor, or the channel not authorised) and
 no_consent (a jurisdiction profile requiring explicit consent, and no consent date recorded
 for the channel). Web push needs no separate consent date: subscribing in the browser is the
 debtor's own explicit act.
@@ -27,6 +28,8 @@ def invoice_reason(invoice: InvoiceFact, today: date) -> str | None:
         return "in_plan"
     if invoice.promised_until is not None and today <= invoice.promised_until:
         return "promised"
+    if invoice.paused_until is not None and today <= invoice.paused_until:
+        return "paused"
     return None
 
 

@@ -21,6 +21,7 @@ class InvoiceFact:
     in_plan: bool = False
     probability: float | None = None
     promised_until: date | None = None
+    paused_until: date | None = None  # the debtor asked for time (portal.operations.pauses)
 
 
 @dataclass(slots=True)

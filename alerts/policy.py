@@ -24,8 +24,8 @@ from alerts.facts import DebtorFact, Decision, Decisions, InvoiceFact, Snapshot
 from alerts.policy_model import Policy, as_policy
 from alerts.rules import Rule, contacts_in_week, contacts_today, pick_channel, rules_for
 
-SKIP_REASONS = ("paid", "disputed", "in_plan", "promised", "low_risk", "opted_out", "holdout",
-                "no_channel", "no_consent", "quiet_hours", "cap")
+SKIP_REASONS = ("paid", "disputed", "in_plan", "promised", "paused", "low_risk", "opted_out",
+                "holdout", "no_channel", "no_consent", "quiet_hours", "cap")
 
 
 def in_holdout(debtor_id: int, policy: Policy) -> bool:

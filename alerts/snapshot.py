@@ -24,6 +24,7 @@ from portal.models import (
     PaymentPlan,
     PromiseToPay,
     PushSubscription,
+    ReminderPause,
     RiskScore,
 )
 
@@ -67,7 +68,8 @@ def _invoices(days: set[date], sample_mod: int) -> dict[int, InvoiceFact]:
                               bool(r[8])) for r in rows}
 
 
-def _invoice_extras(days: set[date], facts: dict[int, InvoiceFact], sample_mod: int) -> None:
+def _invoice_extras(days: set[date], facts: dict[int, InvoiceFact], sample_mod: int,
+                    today: date | None = None) -> None:
     """Latest risk score, open disputes and open promises of the selected invoices."""
     chosen = select(Invoice.id).where(_chosen(days, sample_mod))
     ranked = (
@@ -89,6 +91,14 @@ def _invoice_extras(days: set[date], facts: dict[int, InvoiceFact], sample_mod: 
             .where(PromiseToPay.status == "open", PromiseToPay.invoice_id.in_(chosen))
             .group_by(PromiseToPay.invoice_id)):
         facts[invoice_id].promised_until = until
+    if today is not None:
+        chosen_debtors = select(Invoice.debtor_id).where(_chosen(days, sample_mod))
+        paused = dict(db.session.execute(
+            select(ReminderPause.debtor_id, func.max(ReminderPause.until))
+            .where(ReminderPause.debtor_id.in_(chosen_debtors), ReminderPause.until >= today)
+            .group_by(ReminderPause.debtor_id)).all())
+        for fact in facts.values():
+            fact.paused_until = paused.get(fact.debtor_id)
 
 
 def _installments(days: set[date], sample_mod: int) -> list[InstallmentFact]:
@@ -183,7 +193,7 @@ def load_window(today: date, now: datetime, invoice_days: set[date],
     `installment_days`, with their debtors, latest scores and recent contacts."""
     facts = _invoices(invoice_days, sample_mod) if invoice_days else {}
     if facts:
-        _invoice_extras(invoice_days, facts, sample_mod)
+        _invoice_extras(invoice_days, facts, sample_mod, today)
     installments = _installments(installment_days, sample_mod)
     if not facts and not installments:
         return Snapshot(today=today, now=now)

@@ -13,9 +13,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from portal.debtor.promises import keep_promises
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation
+from portal.operations.promises import keep_promises
 
 
 def _locked_open_invoices(debtor_id: int, currency: str) -> list[Invoice]:

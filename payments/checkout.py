@@ -1,12 +1,13 @@
-"""Pay now: the server decides the amount, saves the card with a SetupIntent, then charges.
+"""Pay now: one PaymentIntent, confirmed with the card, so the bank checks once.
 
 1. `start_payment` turns the debtor's choice (whole balance, one invoice, an amount) into an
-   amount computed here, stores a pending Payment with its idempotency key, and returns a
-   SetupIntent for Stripe.js's card Element.
-2. `charge_payment` attaches the confirmed card and creates, then confirms, the
-   PaymentIntent. Each step stores what it got before the next call, so a retry after a
-   timeout resumes where it stopped and never charges twice.
-3. `complete_payment` re-reads the PaymentIntent after a 3-D Secure challenge.
+   amount computed here and stores a pending Payment with its idempotency key.
+2. Stripe.js turns the card Element into a PaymentMethod (the card number never reaches
+   us); `charge_payment` creates the PaymentIntent with it, with `setup_future_usage` only
+   when the debtor asked to save the card, and confirms it. Each step stores what it got
+   before the next call, so a retry after a timeout resumes and never charges twice.
+3. When the bank wants its check (3-D Secure), Stripe.js shows it once
+   (`confirmCardPayment(client_secret)`), and `complete_payment` re-reads the PaymentIntent.
 """
 
 from __future__ import annotations
@@ -80,18 +81,23 @@ def ensure_customer(debtor: Debtor) -> str:
     return debtor.stripe_customer_id
 
 
-def open_setup_intent(debtor: Debtor, usage: str, metadata: dict) -> dict:
-    """A SetupIntent for the debtor's customer; a customer Stripe no longer knows (a reset
-    test account, a wiped localstripe) is created again."""
+def own_customer(debtor: Debtor) -> str:
+    """The debtor's Stripe customer; one Stripe no longer knows (a reset test account, a
+    wiped localstripe) is created again."""
     if debtor.stripe_customer_id and not gateway().customer_exists(debtor.stripe_customer_id):
         debtor.stripe_customer_id = None
         db.session.commit()
-    return gateway().create_setup_intent(ensure_customer(debtor), usage, metadata)
+    return ensure_customer(debtor)
+
+
+def open_setup_intent(debtor: Debtor, usage: str, metadata: dict) -> dict:
+    """A SetupIntent for the debtor's customer (replacing a plan's card)."""
+    return gateway().create_setup_intent(own_customer(debtor), usage, metadata)
 
 
 def start_payment(debtor: Debtor, amount_minor: int, currency: str,
-                  invoice: Invoice | None, save_card: bool) -> tuple[Payment, str]:
-    """Store a pending payment and open a SetupIntent for it; return (payment, secret)."""
+                  invoice: Invoice | None) -> Payment:
+    """Store a pending payment for an amount computed here (nothing is sent to Stripe)."""
     payment = Payment(debtor=debtor, amount_minor=amount_minor, currency=currency,
                       method="card", status="pending", refunded_minor=0,
                       idempotency_key=f"saldo-pay-{uuid.uuid4().hex}",
@@ -100,25 +106,20 @@ def start_payment(debtor: Debtor, amount_minor: int, currency: str,
     record("debtor", debtor.id, "payment.started", payment,
            after={"amount_minor": amount_minor, "currency": currency})
     db.session.commit()
-    intent = open_setup_intent(
-        debtor, "off_session" if save_card else "on_session",
-        {"payment_id": str(payment.id), "debtor_id": str(debtor.id),
-         "save_card": "1" if save_card else "0"})
-    return payment, intent["client_secret"]
+    own_customer(debtor)
+    return payment
 
 
-def _card_from_setup(payment: Payment, setup_intent_id: str) -> tuple[str, bool]:
-    intent = gateway().retrieve_setup_intent(setup_intent_id)
-    metadata = intent.get("metadata") or {}
-    if (intent.get("customer") != payment.debtor.stripe_customer_id
-            or metadata.get("payment_id") != str(payment.id)):
-        raise PaymentInputError(_l("This card confirmation does not belong to this payment."))
-    if intent.get("status") != "succeeded" or not intent.get("payment_method"):
+def card_for(debtor: Debtor, payment_method_id: str) -> str:
+    """The id of a card PaymentMethod the debtor just entered (or saved before): refused
+    when it is not a card or belongs to another customer."""
+    if not payment_method_id or not payment_method_id.startswith("pm_"):
         raise PaymentInputError(_l("The card was not confirmed. Please enter it again."))
-    method = intent["payment_method"]
-    method_id = method if isinstance(method, str) else method["id"]
-    gateway().attach_payment_method(method_id, payment.debtor.stripe_customer_id)
-    return method_id, metadata.get("save_card") == "1"
+    method = gateway().retrieve_payment_method(payment_method_id)
+    if method.get("type") != "card" or method.get("customer") not in (
+            None, debtor.stripe_customer_id):
+        raise PaymentInputError(_l("This card confirmation does not belong to this payment."))
+    return method["id"]
 
 
 def _check_still_owed(payment: Payment) -> None:
@@ -134,22 +135,25 @@ def _check_still_owed(payment: Payment) -> None:
                                    "Please start again."))
 
 
-def charge_payment(payment: Payment, setup_intent_id: str | None) -> Outcome:
-    """Create and confirm the PaymentIntent for a pending payment (safe to call again)."""
+def charge_payment(payment: Payment, payment_method_id: str | None,
+                   save_card: bool = False) -> Outcome:
+    """Create and confirm the PaymentIntent for a pending payment with the debtor's card
+    (safe to call again: it resumes with the PaymentIntent already created)."""
     if payment.status != "pending":
-        return Outcome(payment.status, payment)
+        return Outcome(payment.status, payment, decline_code=payment.failure_code)
     if payment.stripe_payment_intent_id:
         intent = gateway().retrieve_payment_intent(payment.stripe_payment_intent_id)
         if intent["status"] != "requires_confirmation":
             return settle_from_intent(payment, intent)
     else:
         _check_still_owed(payment)
-        method_id, save_card = _card_from_setup(payment, setup_intent_id or "")
+        method_id = card_for(payment.debtor, payment_method_id or "")
         intent = gateway().create_payment_intent(
             amount=payment.amount_minor, currency=payment.currency,
             customer=payment.debtor.stripe_customer_id, payment_method=method_id,
             metadata={"payment_id": str(payment.id), "debtor_id": str(payment.debtor_id),
                       "save_card": "1" if save_card else "0"},
+            setup_future_usage="off_session" if save_card else None,
             idempotency_key=f"{payment.idempotency_key}-create")
         payment.stripe_payment_intent_id = intent["id"]
         db.session.commit()
@@ -159,7 +163,6 @@ def charge_payment(payment: Payment, setup_intent_id: str | None) -> Outcome:
     except CardDeclined as exc:
         apply_failure(payment, exc.code, str(exc))
         db.session.commit()
-        _forget_card_unless_saved(intent)
         return Outcome("failed", payment, decline_code=exc.code)
     return settle_from_intent(payment, intent)
 
@@ -180,7 +183,6 @@ def settle_from_intent(payment: Payment, intent) -> Outcome:
         code = error.get("decline_code") or error.get("code") or "card_declined"
         apply_failure(payment, code, error.get("message"))
         db.session.commit()
-        _forget_card_unless_saved(intent)
         return Outcome("failed", payment, decline_code=code)
     return Outcome("pending", payment)
 
@@ -196,22 +198,8 @@ def complete_payment(payment: Payment) -> Outcome:
 def _after_success(payment: Payment, intent) -> None:
     from payments.receipts import send_receipt
 
-    _forget_card_unless_saved(intent)
     send_receipt(payment)
     if payment.excess_minor and payment.excess_refunded_at is None:
         from payments.reconcile import refund_excess
 
         refund_excess(payment)
-
-
-def _forget_card_unless_saved(intent) -> None:
-    """A card the debtor did not ask us to keep is detached once the payment is over."""
-    metadata = intent.get("metadata") or {}
-    method = intent.get("payment_method")
-    if metadata.get("save_card") == "0" and method:
-        from payments.gateway import GatewayUnavailable
-
-        try:
-            gateway().detach_payment_method(method if isinstance(method, str) else method["id"])
-        except GatewayUnavailable:  # harmless: it is never charged without the debtor
-            pass

@@ -2,9 +2,11 @@
 
 The gateway is chosen by configuration like any external service: `STRIPE_API_BASE` points
 the SDK at localstripe (the embedded default) or is empty for real Stripe. It speaks the
-subset of the API both understand: localstripe rejects unknown parameters, does not attach a
-PaymentMethod when a SetupIntent is confirmed and ignores idempotency keys, so callers also
-keep their own records of what they asked for (see `payments.checkout`).
+subset of the API both understand (localstripe through `payments.devstripe`, which adds
+`setup_future_usage` and Stripe.js's `createPaymentMethod`): localstripe rejects unknown
+parameters, does not attach a PaymentMethod when a SetupIntent is confirmed and ignores
+idempotency keys, so callers also keep their own records of what they asked for (see
+`payments.checkout`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from payments.money import to_stripe_amount
 
 
 class GatewayUnavailable(Exception):
-    """Stripe could not be reached or did not answer in time: try again later."""
+    """Stripe could not be reached, did not answer in time, or asked us to slow down
+    (`code` is "rate_limit" then, else "api_connection_error"): try again later."""
+
+    def __init__(self, message: str, code: str = "api_connection_error"):
+        super().__init__(message)
+        self.code = code
 
 
 class CardDeclined(Exception):
@@ -65,7 +72,9 @@ class StripeGateway:
             error = (exc.json_body or {}).get("error", {})
             raise CardDeclined(error.get("decline_code") or exc.code, exc.user_message or
                                str(exc), error.get("payment_intent")) from exc
-        except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        except stripe.RateLimitError as exc:
+            raise GatewayUnavailable(str(exc), "rate_limit") from exc
+        except stripe.APIConnectionError as exc:
             raise GatewayUnavailable(str(exc)) from exc
         except stripe.APIError as exc:
             raise GatewayUnavailable(str(exc)) from exc
@@ -101,6 +110,11 @@ class StripeGateway:
                   "metadata": metadata}
         return self._call(self.client.v1.setup_intents.create, params)
 
+    def confirm_setup_intent(self, setup_intent_id: str, payment_method: str) -> Any:
+        """Confirm a SetupIntent on the server with a card the browser created."""
+        return self._call(self.client.v1.setup_intents.confirm, setup_intent_id,
+                          {"payment_method": payment_method})
+
     def retrieve_setup_intent(self, setup_intent_id: str) -> Any:
         return self._call(self.client.v1.setup_intents.retrieve, setup_intent_id)
 
@@ -121,12 +135,17 @@ class StripeGateway:
     # Payment intents -----------------------------------------------------------------
     def create_payment_intent(self, *, amount: int, currency: str, customer: str,
                               payment_method: str, metadata: dict, idempotency_key: str,
-                              confirm: bool = False, off_session: bool = False) -> Any:
-        """`amount` is in our minor units; it is sent in Stripe's (see payments.currencies)."""
+                              confirm: bool = False, off_session: bool = False,
+                              setup_future_usage: str | None = None) -> Any:
+        """`amount` is in our minor units; it is sent in Stripe's (see payments.currencies).
+        `setup_future_usage="off_session"` saves the card with this payment (one bank
+        check for both); without it the card is used once and never attached."""
         params: dict = {"amount": to_stripe_amount(amount, currency),
                         "currency": currency.lower(), "customer": customer,
                         "payment_method": payment_method, "payment_method_types": ["card"],
                         "metadata": metadata}
+        if setup_future_usage:
+            params["setup_future_usage"] = setup_future_usage
         if confirm:
             params["confirm"] = True
             if off_session:

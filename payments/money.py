@@ -100,8 +100,13 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
     if currency in HIDE_ZERO_MINOR_FOR_DISPLAY and amount_minor % 10**places == 0:
         places = 0
     pattern = _pattern(str(locale), places)
-    return pattern.apply(to_major(amount_minor, currency), locale, currency=currency,
-                         currency_digits=False)
+    return pattern.apply(to_major(amount_minor, currency), _babel_locale(str(locale)),
+                         currency=currency, currency_digits=False)
+
+
+@lru_cache(maxsize=64)
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(locale)
 
 
 @lru_cache(maxsize=256)

@@ -1,5 +1,6 @@
-"""Payment plans chosen by the debtor: accept with a saved card, charge each instalment
-off-session on its date (idempotently), retry failures, break the plan after the last one.
+"""Payment plans chosen by the debtor: charge each instalment off-session on its date
+(idempotently), retry failures, break the plan after the last one, replace the card.
+Accepting a plan (one bank check) is `payments.plan_accept`; the picker `plan_picker`.
 
 Offers and schedules come from `payments.plans` (pure); this module stores and charges them.
 """
@@ -12,15 +13,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from alerts.settings import active_settings
-from payments.balances import open_balances, open_invoices
+from payments.balances import open_balances
 from payments.checkout import PaymentInputError, open_setup_intent
 from payments.gateway import CardDeclined, GatewayUnavailable, gateway
-from payments.plans import Offer, find_offer, offers_for, retry_date
+from payments.plans import Offer, offers_for, retry_date
 from payments.receipts import send_plan_notice, send_receipt
 from payments.records import apply_failure, apply_success, close_settled_plans, plan_balance
 from portal.audit import record
 from portal.extensions import db
-from portal.models import Debtor, Installment, Payment, PaymentPlan, utcnow
+from portal.models import Debtor, Installment, Invoice, Payment, PaymentPlan, utcnow
 from portal.webhooks.events import emit
 
 
@@ -46,60 +47,6 @@ def verified_card(setup_intent_id: str, customer: str, key: str, value: str) -> 
     return method_id
 
 
-def create_plan(debtor: Debtor, offer_key: str, today: date) -> tuple[PaymentPlan, str]:
-    """Store the chosen offer as a pending plan; return it with a SetupIntent secret."""
-    offer = find_offer(plan_offers(debtor, today), offer_key)
-    if offer is None:
-        raise PaymentInputError(_l("This plan is no longer available. Please choose again."))
-    db.session.execute(update(PaymentPlan).where(
-        PaymentPlan.debtor_id == debtor.id, PaymentPlan.status == "pending"
-    ).values(status="cancelled", ended_at=utcnow()))
-    plan = PaymentPlan(debtor_id=debtor.id, status="pending", total_minor=offer.total_minor,
-                       currency=offer.currency, frequency=offer.frequency,
-                       installment_count=offer.count)
-    plan.installments = [Installment(seq=n, due_on=due_on, amount_minor=amount, attempts=0)
-                         for n, (due_on, amount) in enumerate(offer.schedule, start=1)]
-    db.session.add(plan)
-    record("debtor", debtor.id, "plan.chosen", plan, after={"offer": offer.key})
-    db.session.commit()
-    intent = open_setup_intent(debtor, "off_session",
-                               {"plan_id": str(plan.id), "debtor_id": str(debtor.id)})
-    return plan, intent["client_secret"]
-
-
-def activate_plan(plan: PaymentPlan, setup_intent_id: str, today: date) -> PaymentPlan:
-    """Save the card and start the plan; charge the first instalment if it is due."""
-    debtor = db.session.get(Debtor, plan.debtor_id)
-    method_id = verified_card(setup_intent_id, debtor.stripe_customer_id, "plan_id",
-                              str(plan.id))
-    balance = open_balances(debtor, outside_plans=True).get(plan.currency, 0)
-    if balance != plan.total_minor:
-        plan.status, plan.ended_at = "cancelled", utcnow()
-        db.session.commit()
-        raise PaymentInputError(_l("Your balance changed. Please choose a plan again."))
-    claimed = db.session.execute(update(PaymentPlan).where(
-        PaymentPlan.id == plan.id, PaymentPlan.status == "pending"
-    ).values(status="active", stripe_payment_method_id=method_id)).rowcount
-    if not claimed:
-        raise PaymentInputError(_l("This plan is no longer available. Please choose again."))
-    db.session.refresh(plan)
-    for invoice in open_invoices(debtor, outside_plans=True):
-        if invoice.currency == plan.currency:
-            invoice.plan_id = plan.id
-    record("debtor", debtor.id, "plan.accepted", plan, after={"payment_method": method_id})
-    emit("plan.created", plan)
-    db.session.commit()
-    try:
-        card = gateway().retrieve_payment_method(method_id).get("card") or {}
-    except GatewayUnavailable:
-        card = {}
-    first = plan.installments[0]
-    send_plan_notice(debtor, "accepted", first, last4=card.get("last4"))
-    if first.due_on <= today:
-        charge_installment(first, today)
-    return plan
-
-
 def replace_card(plan: PaymentPlan, setup_intent_id: str) -> None:
     """Use a newly confirmed card for the plan's remaining instalments."""
     debtor = db.session.get(Debtor, plan.debtor_id)
@@ -119,7 +66,7 @@ def card_setup_secret(plan: PaymentPlan) -> str:
     return intent["client_secret"]
 
 
-def _attempt_payment(installment: Installment, amount_minor: int) -> Payment | None:
+def attempt_payment(installment: Installment, amount_minor: int) -> Payment | None:
     """The payment for this try: a pending one left by a timeout, else a new claimed try."""
     previous = db.session.get(Payment, installment.payment_id) if installment.payment_id else None
     if previous is not None and previous.status == "pending":
@@ -174,7 +121,7 @@ def charge_installment(installment: Installment, today: date) -> str:
         db.session.commit()
         return "skipped"
     try:
-        payment = _attempt_payment(installment, min(left, installment.amount_minor))
+        payment = attempt_payment(installment, min(left, installment.amount_minor))
     except GatewayUnavailable:
         return "unavailable"
     if payment is None:
@@ -232,7 +179,6 @@ def _installment_failed(installment: Installment, payment: Payment, code: str,
 
 
 def plan_invoices(plan: PaymentPlan) -> list:
-    from portal.models import Invoice
 
     return list(db.session.scalars(select(Invoice).where(Invoice.plan_id == plan.id)))
 

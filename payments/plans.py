@@ -104,3 +104,46 @@ def retry_date(due_on: date, attempts: int, retry_days: list[int], today: date) 
     if attempts > len(retry_days):
         return None
     return max(due_on + timedelta(days=retry_days[attempts - 1]), today + timedelta(days=1))
+
+
+FREQUENCY_ORDER = {"monthly": 0, "fortnightly": 1, "weekly": 2}
+
+
+def instalment_minor(offer: Offer) -> int:
+    """The amount of each instalment (the last one may differ by the rounding remainder)."""
+    return offer.schedule[0][1]
+
+
+def recommend(offers: list[Offer], usual_minor: int | None) -> Offer | None:
+    """The plan we suggest: the fewest instalments whose amount fits the debtor's usual
+    payment (`usual_minor`, see `plan_service.usual_payment`); at the same count, the one
+    with the most time between payments. When no offer fits, the smallest instalment.
+    Without a usual payment, the fewest instalments."""
+    if not offers:
+        return None
+    by_count = sorted(offers, key=lambda o: (o.count, FREQUENCY_ORDER.get(o.frequency, 9)))
+    if not usual_minor:
+        return by_count[0]
+    fitting = [o for o in by_count if instalment_minor(o) <= usual_minor]
+    if fitting:
+        return fitting[0]
+    return min(offers, key=lambda o: (instalment_minor(o), FREQUENCY_ORDER.get(o.frequency, 9)))
+
+
+def first_view(offers: list[Offer], chosen: Offer | None, usual_minor: int | None,
+               limit: int = 4) -> tuple[list[Offer], list[Offer]]:
+    """(shown first, the other options): the recommended offer and the ones whose
+    instalment is closest to the usual payment, at most `limit`, fewest instalments first."""
+    target = usual_minor or (instalment_minor(chosen) if chosen else 0)
+
+    def distance(offer: Offer) -> tuple:
+        return (offer is not chosen, abs(instalment_minor(offer) - target), offer.count,
+                FREQUENCY_ORDER.get(offer.frequency, 9))
+
+    shown = sorted(offers, key=distance)[:limit]
+    order = {id(o): n for n, o in enumerate(
+        sorted(offers, key=lambda o: (o.count, FREQUENCY_ORDER.get(o.frequency, 9))))}
+    shown.sort(key=lambda o: order[id(o)])
+    others = [o for o in offers if o not in shown]
+    others.sort(key=lambda o: order[id(o)])
+    return shown, others

@@ -1,4 +1,4 @@
-"""Debtor payment pages: pay now (card Element + SetupIntent + server-side confirm).
+"""Debtor payment pages: pay now (card Element → PaymentMethod → one PaymentIntent).
 
 Views parse the request and call `payments.checkout`; amounts always come from the server.
 The JSON endpoints are called by `static/js/pay.js` with the CSRF token in a header.
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from payments import checkout
 from payments.balances import open_balances, open_invoices
+from payments.errors import failure_message, js_kinds, js_messages
 from payments.gateway import GatewayError, GatewayUnavailable
 from portal.auth import current_debtor, debtor_required
 from portal.extensions import db, limiter
@@ -31,23 +32,12 @@ def _no_store(response):
 
 
 def decline_message(code: str | None) -> str:
-    """A clear, translated sentence for a decline code (generic for unknown codes)."""
-    messages = {
-        "insufficient_funds": _("Your card has insufficient funds. Try another card."),
-        "expired_card": _("Your card has expired. Try another card."),
-        "incorrect_cvc": _("The security code is incorrect. Check it and try again."),
-        "authentication_required": _(
-            "Your bank needs you to confirm this payment. Please try again."),
-        "payment_intent_authentication_failure": _(
-            "The payment was not confirmed with your bank. Please try again."),
-    }
-    return messages.get(code or "", _(
-        "Your card was declined. Nothing was charged. Try again or use another card."))
+    """A clear, translated sentence for a failure code (see `payments.errors`)."""
+    return failure_message(code)
 
 
-def unavailable_message() -> str:
-    return _("We could not reach the payment service. Nothing was charged. "
-             "Please try again in a moment.")
+def unavailable_message(code: str | None = None) -> str:
+    return failure_message(code or "api_connection_error")
 
 
 def stripe_csp() -> str:
@@ -64,7 +54,8 @@ def stripe_csp() -> str:
 def stripe_page(template: str, **context):
     response = current_app.make_response(render_template(
         template, stripe_js_url=current_app.config["STRIPE_JS_URL"],
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"], **context))
+        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"], error_messages=js_messages(),
+        error_kinds=js_kinds(), **context))
     response.headers["Content-Security-Policy"] = stripe_csp()
     return response
 
@@ -103,9 +94,9 @@ def gateway_errors(view):
     def wrapper(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except GatewayUnavailable:
+        except GatewayUnavailable as exc:
             db.session.rollback()
-            return json_error(unavailable_message(), 503, retry=True)
+            return json_error(unavailable_message(exc.code), 503, retry=True)
         except GatewayError:
             db.session.rollback()
             current_app.logger.exception("Stripe refused a request")
@@ -143,10 +134,8 @@ def pay_start():
         debtor, form.get("choice", ""), invoice_ref=form.get("invoice"),
         amount_text=form.get("amount"), currency=form.get("currency"),
         minimum_minor=current_app.config["PAYMENT_MIN_MINOR"])
-    payment, secret = checkout.start_payment(debtor, amount, currency, invoice,
-                                             save_card=form.get("save_card") == "1")
-    return jsonify({"client_secret": secret,
-                    "confirm": url_for("payments.pay_confirm", payment_id=payment.id)})
+    payment = checkout.start_payment(debtor, amount, currency, invoice)
+    return jsonify({"confirm": url_for("payments.pay_confirm", payment_id=payment.id)})
 
 
 @bp.post("/pay/<int:payment_id>/confirm")
@@ -155,7 +144,8 @@ def pay_start():
 @gateway_errors
 def pay_confirm(payment_id: int):
     payment = own_payment(payment_id)
-    return outcome_json(checkout.charge_payment(payment, request.form.get("setup_intent")))
+    return outcome_json(checkout.charge_payment(payment, request.form.get("payment_method"),
+                                                save_card=request.form.get("save_card") == "1"))
 
 
 @bp.post("/pay/<int:payment_id>/complete")

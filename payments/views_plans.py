@@ -1,5 +1,6 @@
-"""Debtor plan pages: compare offers, accept with a saved card, see the schedule, pay an
-instalment early, replace the card."""
+"""Debtor plan pages: compare offers, accept with one bank check (the first instalment and
+the saved card in one confirmation), see the schedule, pay an instalment early, replace the
+card."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from flask import abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from payments import plan_service
+from payments import plan_accept as accepting
+from payments import plan_picker, plan_service
 from payments.gateway import GatewayError, GatewayUnavailable
 from payments.views import (
     bp,
     decline_message,
     gateway_errors,
+    json_error,
     stripe_page,
     unavailable_message,
 )
@@ -38,8 +41,9 @@ def plans():
         PaymentPlan.debtor_id == debtor.id, PaymentPlan.status.in_(("active", "completed",
                                                                     "broken")))
         .order_by(PaymentPlan.created_at.desc())))
-    return stripe_page("payments/plans.html", offers=plan_service.plan_offers(
-        debtor, utcnow().date()), existing=existing)
+    picker = plan_picker.plan_picker(debtor, utcnow().date())
+    return stripe_page("payments/plans.html", picker=picker,
+                       offers=picker.shown + picker.others, existing=existing)
 
 
 @bp.post("/plans/accept")
@@ -47,10 +51,21 @@ def plans():
 @debtor_required
 @gateway_errors
 def plan_accept():
-    plan, secret = plan_service.create_plan(current_debtor(), request.form.get("offer", ""),
-                                            utcnow().date())
-    return jsonify({"client_secret": secret,
-                    "confirm": url_for("payments.plan_activate", plan_id=plan.id)})
+    plan = accepting.create_plan(current_debtor(), request.form.get("offer", ""),
+                                    utcnow().date())
+    return jsonify({"confirm": url_for("payments.plan_activate", plan_id=plan.id)})
+
+
+def plan_start_json(start: accepting.PlanStart):
+    plan = start.plan
+    if start.status == "requires_action":
+        return jsonify({"status": "requires_action", "client_secret": start.client_secret,
+                        "action": start.action,
+                        "complete": url_for("payments.plan_complete", plan_id=plan.id)})
+    if start.status == "failed":
+        return json_error(decline_message(start.code), 402, retry=True)
+    return jsonify({"status": plan.status,
+                    "redirect": url_for("payments.plan_detail", plan_id=plan.id)})
 
 
 @bp.post("/plans/<int:plan_id>/activate")
@@ -58,13 +73,18 @@ def plan_accept():
 @debtor_required
 @gateway_errors
 def plan_activate(plan_id: int):
-    plan = plan_service.activate_plan(own_plan(plan_id), request.form.get("setup_intent", ""),
-                                      utcnow().date())
-    first = plan.installments[0]
-    if first.status == "failed":
-        flash(decline_message(first.last_error))
-    return jsonify({"status": plan.status,
-                    "redirect": url_for("payments.plan_detail", plan_id=plan.id)})
+    return plan_start_json(accepting.activate_plan(
+        own_plan(plan_id), request.form.get("payment_method", ""), utcnow().date()))
+
+
+@bp.post("/plans/<int:plan_id>/complete")
+@limiter.limit("30 per hour")
+@debtor_required
+@gateway_errors
+def plan_complete(plan_id: int):
+    """After the bank's check: the first instalment (or the saved card) is read again."""
+    return plan_start_json(accepting.complete_plan_start(
+        own_plan(plan_id), request.form.get("setup_intent") or None))
 
 
 @bp.get("/plans/<int:plan_id>")

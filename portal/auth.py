@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, session, url_for
-from flask_login import current_user
+from flask import abort, current_app, g, has_request_context, redirect, request, session, url_for
+from flask_login import current_user, user_logged_in, user_logged_out
 
 from portal import sessions
 from portal.extensions import db, login_manager
@@ -40,9 +40,26 @@ def load_user(user_id: str):
     return user_for(kind, int(raw))
 
 
+_UNSET = object()
+
+
 def current_debtor() -> Debtor | None:
-    user = current_user._get_current_object() if current_user else None
-    return user if isinstance(user, Debtor) else None
+    """The signed-in debtor, looked up once per request (pages ask for it dozens of times:
+    every money and date filter needs the debtor's locale). Signing in or out clears it."""
+    if not has_request_context():
+        return None
+    cached = g.get("saldo_debtor", _UNSET)
+    if cached is _UNSET:
+        user = current_user._get_current_object() if current_user else None
+        cached = g.saldo_debtor = user if isinstance(user, Debtor) else None
+    return cached
+
+
+@user_logged_in.connect
+@user_logged_out.connect
+def _forget_cached_debtor(sender, **extra) -> None:
+    if has_request_context():
+        g.pop("saldo_debtor", None)
 
 
 def current_staff() -> StaffUser | None:

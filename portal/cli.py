@@ -24,15 +24,18 @@ def _progress_bar(length: int, label: str):
 
 
 @import_cli.command("ledger")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--dry-run", is_flag=True, help="Validate and count, but write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Write the valid rows, report the rest.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def import_ledger_command(path: str, dry_run: bool, skip_invalid: bool, as_json: bool) -> None:
-    """Import a ledger CSV (customer_id, invoice_id, issue_date, due_date, amount, ...)."""
+    """Import a ledger CSV (customer_id, invoice_id, issue_date, due_date, amount, ...).
+
+    PATH may be gzip-compressed, or - for standard input.
+    """
     from portal.ledger.importer import import_ledger
 
-    bar = _progress_bar(os.path.getsize(path), "Importing")
+    bar = None if path == "-" else _progress_bar(os.path.getsize(path), "Importing")
     if bar is not None:
         bar.__enter__()
     try:

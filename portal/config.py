@@ -124,6 +124,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024
     UPLOAD_FOLDER = env("SALDO_UPLOAD_FOLDER")  # None: instance/uploads (outside the web root)
+    # Ledger files dropped here are imported by the scheduler, once each (None: switched off).
+    IMPORT_DIR = env("SALDO_IMPORT_DIR")
+    IMPORT_SETTLE_SECONDS = env_int("SALDO_IMPORT_SETTLE_SECONDS", 60)  # still being copied
 
     # Shared by every web worker: Redis (or any `limits` storage URI) when set, else a SQLite
     # file in the instance folder (portal/ratelimit.py). Never per-process memory.

@@ -72,6 +72,16 @@ def _train_and_score() -> None:
                f"{run.band_counts}")
 
 
+def _train_replies() -> None:
+    """A registered reply model, so the first reply is answered without fitting one."""
+    from replies.registry import champion, train_reply_model
+
+    version = champion() or train_reply_model()
+    metrics = version.metrics["heldout"]["all"]
+    click.echo(f"    reply model version {version.id}: held-out macro-F1 "
+               f"{metrics['macro_f1']:.3f}")
+
+
 def _plan_reminders() -> None:
     from alerts.planner import plan
 
@@ -120,6 +130,8 @@ def prepare_demo() -> None:
                f"({summary['open']} open)")
     if module_exists("risk.service"):
         _prepare("training and scoring the risk model", _train_and_score)
+    if module_exists("replies.registry"):
+        _prepare("training the reply model", _train_replies)
     if module_exists("alerts.planner"):
         _prepare("planning reminders", _plan_reminders)
     if module_exists("portal.staff.accounts"):
@@ -246,8 +258,9 @@ def demo_command(port: int, no_serve: bool) -> None:
     children: list[subprocess.Popen] = []
     bin_dir = Path(sys.executable).parent
     if not _listening(STRIPE_PORT) and (bin_dir / "localstripe").exists():
-        children.append(_start(f"local Stripe on :{STRIPE_PORT}", [
-            str(bin_dir / "localstripe"), "--port", str(STRIPE_PORT), "--from-scratch"], env))
+        children.append(_start(f"local Stripe on :{STRIPE_PORT}", [  # localstripe + 3 gaps
+            sys.executable, "-m", "payments.devstripe", "--port", str(STRIPE_PORT),
+            "--from-scratch"], env))
     if not _listening(SMTP_PORT):
         children.append(_start(f"mail sink on :{SMTP_PORT}", [
             *sink_command(SMTP_PORT, mail_folder, port, env)], env))

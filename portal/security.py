@@ -17,6 +17,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # pragma: no 
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # WAL: readers never wait for a writer, and a writer waits only for another writer's
+    # short transaction (the ledger import applies its rows in short ones).
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 

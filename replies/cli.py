@@ -13,7 +13,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-replies_cli = AppGroup("replies", help="Replies from debtors: ingest and list.")
+replies_cli = AppGroup("replies", help="Replies from debtors: ingest, list, understanding.")
 
 
 def as_dict(inbound) -> dict:
@@ -80,3 +80,6 @@ def list_command(unread: bool, limit: int, as_json: bool) -> None:
     if not rows and not as_json:
         click.echo("no messages", err=True)
     sys.exit(0)
+
+
+import replies.cli_understanding  # noqa: E402,F401  (attaches classify, train, evaluate)

@@ -42,8 +42,10 @@ def library_versions() -> dict:
     }
 
 
-def save_model(model, path: str | PathLike) -> dict:
-    """Write ``model`` to ``path`` (atomically); return sha256, versions and feature names."""
+def save_model(model, path: str | PathLike, *, magic: bytes = MAGIC) -> dict:
+    """Write ``model`` to ``path`` (atomically); return sha256, versions and feature names.
+
+    ``magic`` names the kind of model in the header (the reply classifier has its own)."""
     names = getattr(model, "feature_names_in_", None)
     header = {
         "versions": library_versions(),
@@ -51,7 +53,7 @@ def save_model(model, path: str | PathLike) -> dict:
     }
     buffer = io.BytesIO()
     joblib.dump(model, buffer)
-    data = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + buffer.getvalue()
+    data = magic + json.dumps(header, sort_keys=True).encode() + b"\n" + buffer.getvalue()
     tmp = f"{os.fspath(path)}.tmp"
     with open(tmp, "wb") as handle:
         handle.write(data)
@@ -61,13 +63,14 @@ def save_model(model, path: str | PathLike) -> dict:
     return {"sha256": hashlib.sha256(data).hexdigest(), **header}
 
 
-def read_header(path: str | PathLike) -> dict:
+def read_header(path: str | PathLike, *, magic: bytes = MAGIC) -> dict:
     """The artifact's header (versions, feature names), without unpickling anything."""
     with open(path, "rb") as handle:
-        return _parse_header(handle.readline())
+        return _parse_header(handle.readline(), magic)
 
 
-def load_model(path: str | PathLike, expected_sha256: str, expected_versions: dict):
+def load_model(path: str | PathLike, expected_sha256: str, expected_versions: dict, *,
+               magic: bytes = MAGIC):
     """Load a model saved by ``save_model``, refusing anything that is not exactly it.
 
     Raises ArtifactError, before unpickling, when the file's SHA-256 differs from
@@ -84,7 +87,7 @@ def load_model(path: str | PathLike, expected_sha256: str, expected_versions: di
     if not expected_sha256 or digest != expected_sha256.lower():
         raise ArtifactError(f"checksum mismatch for {os.fspath(path)!r}: refusing to load it")
     line_end = data.find(b"\n")
-    header = _parse_header(data[: line_end + 1] if line_end >= 0 else b"")
+    header = _parse_header(data[: line_end + 1] if line_end >= 0 else b"", magic)
     running = library_versions()
     for source, versions in (("recorded", expected_versions or {}),
                              ("file", header.get("versions", {}))):
@@ -95,11 +98,12 @@ def load_model(path: str | PathLike, expected_sha256: str, expected_versions: di
     return joblib.load(io.BytesIO(data[line_end + 1:]))
 
 
-def _parse_header(line: bytes) -> dict:
-    if not line.startswith(MAGIC):
-        raise ArtifactError("not a Saldo risk model file")
+def _parse_header(line: bytes, magic: bytes = MAGIC) -> dict:
+    if not line.startswith(magic):
+        kind = magic.decode().split()[0].removeprefix("SALDO-").removesuffix("-MODEL").lower()
+        raise ArtifactError(f"not a Saldo {kind} model file")
     try:
-        return json.loads(line[len(MAGIC):])
+        return json.loads(line[len(magic):])
     except ValueError as exc:
         raise ArtifactError("unreadable model file header") from exc
 

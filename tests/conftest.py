@@ -100,9 +100,9 @@ def app(database_url, tmp_path, monkeypatch):
 def _fresh_request_globals(sender, **extra) -> None:
     """This fixture keeps one app context open (so tests can use the session), and so `g`
     outlives each request; a real server starts every request with an empty `g`. Clear what
-    Flask-Login and Flask-WTF cache there, so clients in one test never share a user or a
-    CSRF token."""
-    for name in ("_login_user", "csrf_token"):
+    Flask-Login, Flask-WTF and `portal.auth`/`portal.debtor.format` cache there, so clients
+    in one test never share a user, a CSRF token or a display locale."""
+    for name in ("_login_user", "csrf_token", "saldo_debtor", "saldo_display_locale"):
         g.pop(name, None)
 
 

@@ -62,6 +62,35 @@ def test_portfolio_is_lively(db):
     assert first <= TODAY - timedelta(days=330)
 
 
+def test_the_printed_links_are_the_debtors_who_got_a_reminder(app, db):
+    """A newcomer follows a reminder from the mail sink to the same account the demo
+    printed: debtors with a sent email reminder are printed first in each language."""
+    from datetime import UTC, datetime
+
+    from portal.debtor.cli import demo_links
+    from portal.models import Message
+
+    seed_demo(debtors=60, months=6, seed=5, today=TODAY)
+    plain = demo_links("http://demo.test")
+    first_es = plain[0].split("(")[1].split(")")[0]
+    candidates = db.session.scalars(
+        select(Debtor).where(Debtor.locale == "es_CO", Debtor.external_id.like("DEMO-%"),
+                             Debtor.external_id != first_es, Debtor.email.is_not(None),
+                             Debtor.identity_hash.is_not(None))
+        .order_by(Debtor.external_id.desc())).all()
+    reminded = next(d for d in candidates if any(i.status == "open" for i in d.invoices))
+    now = datetime.now(UTC)
+    db.session.add(Message(debtor_id=reminded.id, channel="email", template="reminder",
+                           rule="pre_3", reason="due_soon", locale="es_CO",
+                           dedupe_key=f"demo-test-{reminded.id}", status="sent", send_at=now,
+                           sent_at=now))
+    db.session.commit()
+    lines = demo_links("http://demo.test")
+    assert f"({reminded.external_id})" in lines[0] and "mail sink" in lines[0]
+    assert reminded.email in lines[0]
+    assert "mail sink" not in lines[1]  # no reminder went to the pt_BR debtor printed
+
+
 def test_demo_registers_a_webhook_receiver_and_shows_deliveries(db, app, tmp_path):
     """What `saldo demo` does for webhooks: an endpoint for every event on a local receiver
     (started the same way, as a child process), and a sample transfer delivered to it."""

@@ -77,7 +77,8 @@ def test_duplicates_are_found_across_batches(db, tmp_path, monkeypatch):
                            "A,3,2026-01-01,2026-01-31,1.00,USD,,\n"
                            "A,1,2026-01-01,2026-01-31,1.00,USD,,\n")
     report = import_ledger(str(path))
-    assert report.errors == [{"line": 5, "error": "duplicate invoice_id '1' earlier in this file"}]
+    assert report.errors == [{"line": 5,
+                              "error": "duplicate invoice_id '1' (first seen on line 2)"}]
     assert count(db, Invoice) == 0
 
 

@@ -1,7 +1,7 @@
 """outbox kinds and conversations
 
 Revision ID: i14_outbox_replies
-Revises: i16_webhooks
+Revises: i16_import_runs
 Every message Saldo sends is an outbox row with a kind and real foreign keys; inbound
 replies live in per-debtor conversations.
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i14_outbox_replies'
-down_revision = 'i16_webhooks'
+down_revision = 'i16_import_runs'
 branch_labels = None
 depends_on = None
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.debtor.format import invoice_period
 from portal.extensions import db
 from portal.models import Debtor, Invoice, PaymentPlan, PromiseToPay
 
@@ -96,9 +97,12 @@ def account_summary(debtor: Debtor, today: date, history_limit: int = 24) -> Acc
     paid_rows = db.session.scalars(
         select(Invoice)
         .where(Invoice.debtor_id == debtor.id, Invoice.status == "paid")
-        .order_by(Invoice.settled_on.desc(), Invoice.due_on.desc())
+        .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
         .limit(history_limit)
     ).all()
+    # By the month billed, newest first (not by payment date: months stay in order).
+    paid_rows = sorted(paid_rows, key=lambda inv: (invoice_period(inv) or inv.issued_on,
+                                                   inv.issued_on, inv.id), reverse=True)
     totals: dict[str, CurrencyTotal] = {}
     promises_by_invoice = _open_promises(debtor)
     plans = db.session.scalars(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from portal.extensions import db
 from portal.links import account_url, issue_token, unsubscribe_url
-from portal.models import Debtor, Invoice
+from portal.models import Debtor, Invoice, Message
 
 DEMO_LOCALES = ("es_CO", "pt_BR", "en_US", "es_MX")
 
@@ -38,23 +38,31 @@ def link_command(customer_id: str, unsubscribe: bool) -> None:
 
 def demo_links(base_url: str, count: int = 3) -> list[str]:
     """Fresh links to `count` demo debtors in different locales (with open invoices), one
-    line each with the identity answer, for `saldo demo` to print. Commits the links."""
+    line each with the identity answer, for `saldo demo` to print. Debtors whose reminder is
+    already in the mail sink come first, so a newcomer can follow that email to the same
+    account. Commits the links."""
+    reminded = select(Message.id).where(Message.debtor_id == Debtor.id,
+                                        Message.status == "sent",
+                                        Message.channel == "email").exists()
     lines = []
     for locale in DEMO_LOCALES:
-        debtor = db.session.scalar(
-            select(Debtor)
+        row = db.session.execute(
+            select(Debtor, reminded)
             .where(Debtor.external_id.like("DEMO-%"), Debtor.locale == locale,
-                   Debtor.identity_hash.is_not(None),
+                   Debtor.identity_hash.is_not(None), Debtor.email.is_not(None),
                    select(Invoice.id).where(Invoice.debtor_id == Debtor.id,
                                             Invoice.status == "open").exists())
-            .order_by(Debtor.external_id).limit(1))
-        if debtor is None:
+            .order_by(case((reminded, 0), else_=1), Debtor.external_id).limit(1)).first()
+        if row is None:
             continue
+        debtor, has_reminder = row
         from portal.demo import demo_identity_fact
 
         url = f"{base_url.rstrip('/')}/l/{issue_token(debtor)}"
+        mail = (f"  (reminder sent to {debtor.email}: see the mail sink)" if has_reminder
+                else "")
         lines.append(f"{locale:<6} {debtor.name} ({debtor.external_id}): {url}  "
-                     f"[last 4 digits of document: {demo_identity_fact(debtor)}]")
+                     f"[last 4 digits of document: {demo_identity_fact(debtor)}]{mail}")
         if len(lines) == count:
             break
     db.session.commit()

@@ -31,28 +31,35 @@ class PromiseForm(FlaskForm):
 
 
 def reason_choices():
-    return [SelectChoice("wrong_amount", _l("The amount is wrong")),
+    """No reason is preselected: the debtor picks one (a dispute is never one tap)."""
+    return [SelectChoice("", _l("Choose a reason")),
+            SelectChoice("wrong_amount", _l("The amount is wrong")),
             SelectChoice("already_paid", _l("I already paid it")),
             SelectChoice("not_received", _l("I did not receive the product or service")),
             SelectChoice("other", _l("Something else"))]
 
 
 class DisputeForm(FlaskForm):
-    reason = SelectField(_l("Reason"), validators=[DataRequired()])
+    reason = SelectField(_l("Reason"), validators=[DataRequired(
+        message=_l("Choose the reason for your dispute."))])
     message = TextAreaField(_l("Tell us what happened"),
                             validators=[Optional(), Length(max=2000)])
     attachment = FileField(_l("Attachment (PDF, JPEG or PNG, up to 5 MB)"),
                            render_kw={"accept": "application/pdf,image/jpeg,image/png"})
+    confirm = BooleanField(
+        _l("Yes, I want to dispute this invoice. Reminders for it stop while it is reviewed."),
+        validators=[DataRequired(message=_l("Tick the box to confirm your dispute."))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reason.choices = reason_choices()
 
 
-def channel_choices():
+def channel_choices(push: bool = True):
     return [SelectChoice(value, label) for value, label in (
         ("", _l("No preference")), ("email", _l("Email")), ("sms", _l("SMS")),
-        ("whatsapp", _l("WhatsApp")), ("push", _l("Browser notifications")))]
+        ("whatsapp", _l("WhatsApp")), ("push", _l("Browser notifications")))
+        if push or value != "push"]
 
 
 class PreferencesForm(FlaskForm):
@@ -67,9 +74,12 @@ class PreferencesForm(FlaskForm):
                            choices=[SelectChoice(code, name) for code, name in LANGUAGES])
     resume = BooleanField(_l("Receive reminders again"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, push_available: bool = True, **kwargs):
+        """Without Web Push configured, browser notifications are not offered at all."""
         super().__init__(*args, **kwargs)
-        self.preferred_channel.choices = channel_choices()
+        if not push_available:
+            del self.allow_push
+        self.preferred_channel.choices = channel_choices(push_available)
 
 
 class ConfirmForm(FlaskForm):

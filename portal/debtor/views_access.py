@@ -65,7 +65,7 @@ def open_link(token: str):
         record_visit(opened.link)
         db.session.commit()
         if current_debtor() is not None and current_debtor().id == debtor.id:
-            return redirect(url_for("debtor.account"))
+            return redirect(_landing())
     if not identity.has_identity(debtor):
         return render_template("debtor/no_identity.html"), 403
     form = IdentityForm()
@@ -93,7 +93,13 @@ def _signed_in(opened):
     # A fresh session on sign-in, ending whoever was signed in on this browser before:
     # nothing planted before it (a CSRF secret, a staff user's state) survives.
     login_debtor(opened.debtor, remember=True)
-    return redirect(url_for("debtor.account"))
+    return redirect(_landing())
+
+
+def _landing() -> str:
+    """Where a signed link lands: the account, or the page a reply's answer pointed at
+    (``?next=/plans``), if it is one of ours."""
+    return safe_next(request.args.get("next"), url_for("debtor.account"))
 
 
 @bp.post("/l/<token>/new")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import abort, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from payments.money import parse_typed_amount, to_major
 from portal.auth import debtor_required
 from portal.debtor import bp
 from portal.debtor.account import own_invoice
-from portal.debtor.disputes import DisputeError, attachment_file, open_dispute
 from portal.debtor.forms import DisputeForm, PromiseForm
 from portal.debtor.messages import dispute_error, promise_error
-from portal.debtor.promises import PromiseError, make_promise, promise_bounds
 from portal.debtor.util import debtor_today, me, owned_or_404
 from portal.extensions import db, limiter
 from portal.models import Dispute, Invoice, PromiseToPay
+from portal.operations.disputes import REASONS, DisputeError, attachment_file, open_dispute
+from portal.operations.promises import PromiseError, make_promise, promise_bounds
 
 
 @bp.route("/invoices/<int:invoice_id>/promise", methods=["GET", "POST"])
@@ -26,6 +27,9 @@ from portal.models import Dispute, Invoice, PromiseToPay
 def promise(invoice_id: int):
     debtor = me()
     invoice = owned_or_404(own_invoice(debtor, invoice_id), debtor)
+    if invoice.status != "open" or invoice.balance_minor <= 0:  # reached by an old link
+        flash(_("This invoice has nothing left to pay, so there is nothing to promise."))
+        return redirect(url_for("debtor.invoice", invoice_id=invoice.id))
     today = debtor_today(debtor)
     first, last = promise_bounds(today)
     form = PromiseForm()
@@ -65,6 +69,8 @@ def dispute(invoice_id: int):
     debtor = me()
     invoice = owned_or_404(own_invoice(debtor, invoice_id), debtor)
     form = DisputeForm()
+    if not form.is_submitted() and request.args.get("reason") in REASONS:
+        form.reason.data = request.args["reason"]  # "I already paid": from a reply's link
     if form.validate_on_submit():
         upload = form.attachment.data
         stream = upload.stream if upload and getattr(upload, "filename", "") else None

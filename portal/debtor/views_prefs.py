@@ -1,4 +1,5 @@
-"""Contact preferences, Web Push endpoints, the web app manifest and the service worker."""
+"""Contact preferences, Web Push endpoints, the web app manifest, the service worker and
+the favicon."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def _pref_error(code: str) -> str:
 @debtor_required
 def preferences():
     debtor = me()
-    form = PreferencesForm(obj=debtor)
+    vapid_key = current_app.config.get("VAPID_PUBLIC_KEY")
+    form = PreferencesForm(obj=debtor, push_available=bool(vapid_key))
     if not form.is_submitted():
         form.language.data = language_of(debtor.locale)
         form.preferred_channel.data = debtor.preferred_channel or ""
@@ -50,7 +52,8 @@ def preferences():
         try:
             save_preferences(
                 debtor,
-                channels={c: getattr(form, f"allow_{c}").data for c in CHANNELS},
+                channels={c: (getattr(form, f"allow_{c}").data if f"allow_{c}" in form
+                              else getattr(debtor, f"allow_{c}")) for c in CHANNELS},
                 preferred=form.preferred_channel.data or None,
                 quiet_start=form.quiet_start.data, quiet_end=form.quiet_end.data,
                 language=form.language.data, resume=form.resume.data)
@@ -63,7 +66,7 @@ def preferences():
             return redirect(url_for("debtor.preferences"))
     status = 400 if form.is_submitted() else 200
     return render_template("debtor/preferences.html", form=form, debtor=debtor,
-                           vapid_key=current_app.config.get("VAPID_PUBLIC_KEY")), status
+                           vapid_key=vapid_key), status
 
 
 def _push_payload() -> dict:
@@ -102,6 +105,13 @@ def manifest():
         render_template("debtor/manifest.json"), mimetype="application/manifest+json")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: the Saldo icon (PNG in ICO)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
 @bp.get("/sw.js")

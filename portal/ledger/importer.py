@@ -1,29 +1,50 @@
-"""Import a ledger CSV into the database: streamed, validated, atomic by default, idempotent.
+"""Import ledger rows: stream, validate, stage, check and upsert in sets. Atomic and idempotent.
 
-Rows update by `invoice_id`. A `paid_date` seen for the first time settles the invoice and
-records the historical payment exactly once (a Payment with `external_ref="import:<id>"`).
-Memory stays flat: rows are read and written in batches and the session is cleared between
-batches; duplicates within the file are found through the run id stamped on each invoice.
+One pass reads the CSV (a file, gzip or stdin; `portal.ledger.source`), validates each row
+with `portal.ledger.rows` and writes the valid ones to a staging table (`COPY` on
+PostgreSQL). The database then finds what needs its state (duplicates, invoices moving
+between customers, payments made in Saldo) and the rows are upserted in sets by
+`portal.ledger.apply`. Memory is flat in the row count: only one chunk of rows and the first
+`MAX_REPORTED_ERRORS` errors are held.
+
+Atomic: any invalid row means nothing is written, unless `skip_invalid`. On PostgreSQL the
+whole import is one transaction. On SQLite staging writes only a temporary table and the
+valid rows are then applied in short transactions of `APPLY_CHUNK` lines, so the portal's own
+writes never wait long; all checks are done before the first of them.
+
+`import_rows` is the same operation for rows that arrive as dicts (the REST API's bulk
+endpoint); `import_ledger` reads a file.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import heapq
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
-from sqlalchemy import func, insert, select
+from flask import current_app
+from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from portal.debtor.promises import keep_promises
 from portal.extensions import db
-from portal.ledger.rows import LedgerRow, RowError, missing_columns, parse_row
-from portal.models import Debtor, ImportRun, Invoice, Payment, PaymentAllocation
+from portal.ledger import apply
+from portal.ledger.fastrow import fast_row
+from portal.ledger.rows import LedgerRow, RowError, parse_row
+from portal.ledger.source import FileError, open_ledger, records
+from portal.ledger.staging import DEBTORS, STAGE, Stage, staged
+from portal.models import Debtor, ImportRun
+from portal.operations.promises import keep_promises
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000  # rows validated and staged at a time
+STORED_ERRORS = 100  # kept on the ImportRun for the staff console
+APPLY_CHUNK = 2000  # lines per short write transaction on SQLite
 MAX_REPORTED_ERRORS = 1000
+# LedgerRow attributes behind the staged customer facts (identity: kind and hash).
+FACTS = ("customer_name", "email", "phone", "locale", "timezone", "country", "paperless",
+         "identity", "consent_email", "consent_sms", "consent_whatsapp")
 
 
 @dataclass
@@ -35,6 +56,7 @@ class ImportReport:
     errors: list[dict] = field(default_factory=list)
     error_count: int = 0
     written: bool = False
+    run_id: int | None = None
 
     def add_error(self, line: int, message: str) -> None:
         self.error_count += 1
@@ -51,36 +73,6 @@ class ImportReport:
         }
 
 
-class _CountingReader(io.RawIOBase):
-    """Wraps a binary file and counts bytes read, for a progress bar over a streamed CSV."""
-
-    def __init__(self, raw, on_read: Callable[[int], None]):
-        self._raw = raw
-        self._on_read = on_read
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = self._raw.readinto(buffer)
-        if n:
-            self._on_read(n)
-        return n
-
-
-def _records(fh) -> Iterator[tuple[int, dict]]:
-    reader = csv.DictReader(fh)
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = missing_columns(header)
-    if missing:
-        raise RowError("missing required column(s): " + ", ".join(missing))
-    reader.fieldnames = header
-    start = reader.line_num + 1
-    for record in reader:
-        yield start, record
-        start = reader.line_num + 1
-
-
 def import_ledger(
     path: str,
     *,
@@ -89,290 +81,305 @@ def import_ledger(
     default_currency: str = "USD",
     today: date | None = None,
     on_progress: Callable[[int], None] | None = None,
+    origin: str = "cli",
+    content_sha256: str | None = None,
 ) -> ImportReport:
-    """Import the ledger CSV at `path`. Returns the report; writes only if it says `written`.
+    """Import the ledger CSV at `path` ('-': standard input; gzip is recognised).
 
-    Atomic by default: any invalid row means nothing is written. `skip_invalid` writes the
-    valid rows and reports the others. `dry_run` validates and computes everything, then rolls
-    back. `on_progress(n_bytes)` is called as the file is read.
+    Returns the report; it wrote only if `report.written`. `dry_run` validates and counts,
+    then writes nothing. `on_progress(n_bytes)` is called as the file is read. With
+    `content_sha256`, a second import of the same content raises AlreadyImported.
     """
+    with open_ledger(path, on_progress) as text:
+        return _import(records(text), source="stdin" if path == "-" else str(path),
+                       origin=origin, dry_run=dry_run, skip_invalid=skip_invalid,
+                       default_currency=default_currency, today=today,
+                       content_sha256=content_sha256)
+
+
+def import_rows(
+    rows: Iterable[dict],
+    *,
+    source: str = "api",
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    default_currency: str | None = None,
+    today: date | None = None,
+    connection: Connection | None = None,
+) -> ImportReport:
+    """Import rows given as dicts with the ledger CSV's column names (values: text, numbers,
+    booleans or None). Errors name the row's position from 1 as its `line`.
+
+    Without `connection` the import runs on its own connection and commits. With one (for
+    example `db.session.connection()`), it runs inside that connection's transaction and
+    commits nothing: the caller's commit makes it final, and its rollback undoes it.
+    """
+    numbered = ((n, {k: _as_text(v) for k, v in row.items()}) for n, row in
+                enumerate(rows, start=1))
+    return _import(numbered, source=source, origin="api", dry_run=dry_run,
+                   skip_invalid=skip_invalid,
+                   default_currency=default_currency or current_app.config["DEFAULT_CURRENCY"],
+                   today=today, connection=connection)
+
+
+def _as_text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, dry_run: bool,
+            skip_invalid: bool, default_currency: str, today: date | None,
+            connection: Connection | None = None,
+            content_sha256: str | None = None) -> ImportReport:
     today = today or datetime.now(UTC).date()
     report = ImportReport()
-    session = db.session
-    run = ImportRun(source=str(path)[-255:])
-    session.add(run)
-    session.flush()
-    run_id = run.id
+    conn = connection if connection is not None else db.engine.connect()
+    own = connection is None
+    stage = Stage(conn)
     try:
-        with open(path, "rb") as binary:
-            raw = _CountingReader(binary, on_progress or (lambda n: None))
-            text = io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8-sig", newline="")
-            records = _records(text)
-            while batch := list(itertools.islice(records, BATCH_SIZE)):
-                _import_batch(batch, run_id, report, default_currency, today)
-                session.flush()
-                session.expunge_all()
-    except RowError as exc:
-        report.add_error(1, str(exc))
-    except UnicodeDecodeError as exc:
-        report.add_error(0, f"the file is not valid UTF-8 text ({exc.reason})")
-    except csv.Error as exc:
-        report.add_error(0, f"the file is not valid CSV: {exc}")
-
-    report.customers = session.scalar(
-        select(func.count()).select_from(Debtor).where(Debtor.import_run_id == run_id)
-    )
-    failed = report.error_count and not skip_invalid
-    if dry_run or failed:
-        session.rollback()
-        if failed and not dry_run:
-            _record_failed_run(path, report)
+        if not dry_run:
+            report.run_id = _start_run(conn, source, origin, content_sha256, commit=own)
+        if own:
+            _tune(conn)
+        stage.create()
+        parse_errors: list[dict] = []
+        fatal = False
+        given: set[str] = set()
+        try:
+            _stream(records_, stage, report, default_currency, today, given)
+        except FileError as exc:
+            report.add_error(exc.line, str(exc))
+            fatal = True
+        if not fatal:
+            stage.finish()
+            apply.check(conn)
+            parse_errors, report.errors = report.errors, []
+            total, found = apply.errors(conn, MAX_REPORTED_ERRORS)
+            db_errors = [{"line": line, "error": message} for line, message in found]
+            report.errors = list(itertools.islice(
+                heapq.merge(parse_errors, db_errors, key=lambda e: e["line"]),
+                MAX_REPORTED_ERRORS))
+            report.error_count += total
+            report.invoices_created, report.invoices_updated = apply.counts(conn)
+            report.customers = apply.build_debtors(conn, given)
+        if dry_run or fatal or (report.error_count and not skip_invalid):
+            if own:
+                conn.rollback()
+            if not dry_run:
+                _finish_run(conn, report, "rejected", commit=own)
+            return report
+        try:
+            _apply(conn, report.run_id, today, own)
+        except Exception:
+            if own:  # the run says so; on SQLite the chunks applied so far stay
+                conn.rollback()
+                _finish_run(conn, report, "failed", commit=True)
+            raise
+        paid = apply.paid_with_open_promises(conn)
+        _finish_run(conn, report, "done", commit=own)
+        report.written = True
+        if paid:  # in the caller's transaction, or committed here after the import's own
+            keep_promises(paid)
+            if own:
+                db.session.commit()
         return report
-    run = session.get(ImportRun, run_id)
-    run.rows = report.rows
-    run.invoices_created = report.invoices_created
-    run.invoices_updated = report.invoices_updated
-    run.error_count = report.error_count
-    run.status = "done"
-    run.finished_at = datetime.now(UTC)
-    session.commit()
-    report.written = True
-    return report
+    finally:
+        if own:
+            conn.rollback()
+        stage.drop()
+        if own:
+            conn.commit()
+            conn.invalidate()  # a fresh session next time: the settings below are per session
+            conn.close()
 
 
-def _record_failed_run(path: str, report: ImportReport) -> None:
-    db.session.add(
-        ImportRun(
-            source=str(path)[-255:],
-            rows=report.rows,
-            error_count=report.error_count,
-            status="rejected",
-            finished_at=datetime.now(UTC),
-        )
-    )
-    db.session.commit()
-
-
-def _import_batch(
-    batch: list[tuple[int, dict]],
-    run_id: int,
-    report: ImportReport,
-    default_currency: str,
-    today: date,
-) -> None:
-    parsed: list[tuple[int, LedgerRow]] = []
-    seen: dict[str, int] = {}
-    for line, record in batch:
-        report.rows += 1
-        try:
-            row = parse_row(record, default_currency, today)
-        except RowError as exc:
-            report.add_error(line, str(exc))
-            continue
-        if row.invoice_id in seen:
-            report.add_error(
-                line, f"duplicate invoice_id {row.invoice_id!r} (first seen on line "
-                f"{seen[row.invoice_id]})"
-            )
-            continue
-        seen[row.invoice_id] = line
-        parsed.append((line, row))
-    if not parsed:
+def _tune(conn: Connection) -> None:
+    """Session settings for a bulk import. SQLite: a bounded page cache for the main and
+    temporary databases, and `synchronous=NORMAL` (safe in WAL mode; a power cut may lose
+    the last chunks, which re-importing the file restores). PostgreSQL: the staging table
+    (temporary, so in the session's own buffers) and the hash joins over it stay in memory."""
+    if conn.dialect.name == "sqlite":
+        for pragma in ("cache_size = -32768", "temp.cache_size = -32768",
+                       "synchronous = NORMAL"):
+            conn.exec_driver_sql(f"PRAGMA {pragma}")
         return
+    try:
+        with conn.begin_nested():  # refused once this session has used a temporary table
+            conn.execute(text("SET temp_buffers = '256MB'"))
+    except DBAPIError:
+        pass
+    conn.execute(text("SET LOCAL work_mem = '256MB'"))
 
-    session = db.session
-    debtors = _debtors_for(parsed, run_id)
-    invoice_ids = [row.invoice_id for _, row in parsed]
-    invoices = {
-        inv.external_id: inv
-        for inv in session.scalars(select(Invoice).where(Invoice.external_id.in_(invoice_ids)))
+
+def _stream(records_: Iterator[tuple[int, dict]], stage: Stage, report: ImportReport,
+            default_currency: str, today: date, given: set[str]) -> None:
+    # While a COPY is open its connection serves nothing else: identity lookups then read
+    # committed debtors through a second, short-lived connection.
+    lookup = _Lookup(None if stage.postgres else stage.conn)
+    try:
+        with stage.writer() as write:
+            batch: list[tuple[int, LedgerRow]] = []
+            for line, record in records_:
+                report.rows += 1
+                try:
+                    batch.append((line, fast_row(record, default_currency, today)
+                                  or parse_row(record, default_currency, today)))
+                except RowError as exc:
+                    report.add_error(line, str(exc))
+                    continue
+                if len(batch) >= BATCH_SIZE:
+                    _write(write, lookup, batch, given)
+                    batch = []
+            _write(write, lookup, batch, given)
+    finally:
+        lookup.close()
+
+
+class _Lookup:
+    """The connection identity lookups use: the import's own, or one opened on demand."""
+
+    def __init__(self, conn: Connection | None):
+        self._conn, self._own = conn, conn is None
+
+    def get(self) -> Connection:
+        if self._conn is None:
+            self._conn = db.engine.connect()
+        return self._conn
+
+    def close(self) -> None:
+        if self._own and self._conn is not None:
+            self._conn.close()
+
+
+def _write(write, lookup: _Lookup, batch: list[tuple[int, LedgerRow]], given: set[str]) -> None:
+    with_identity = [(line, row) for line, row in batch if row.identity]
+    identities = _identities(lookup.get(), with_identity) if with_identity else {}
+    write([staged(line, row, identities.get(line)) for line, row in batch])
+    for name in FACTS:
+        if name not in given and any(getattr(row, name) not in (None, ()) for _, row in batch):
+            given.add(name)
+            if name == "identity":
+                given.update(("identity_kind", "identity_hash"))
+
+
+def _identities(conn: Connection, rows: list[tuple[int, LedgerRow]]) -> dict[int, tuple]:
+    """(kind, stored hash) per line: the configured kind when given, re-hashed only on change."""
+    if not rows:
+        return {}
+    from portal.debtor.identity import check_identity, hash_fact
+
+    configured = current_app.config["IDENTITY_CHECK"]
+    table = Debtor.__table__
+    existing = {
+        external_id: SimpleNamespace(identity_kind=kind, identity_hash=hashed)
+        for external_id, kind, hashed in conn.execute(
+            select(table.c.external_id, table.c.identity_kind, table.c.identity_hash)
+            .where(table.c.external_id.in_({row.customer_id for _, row in rows})))
     }
-    imported_payments = {
-        p.external_ref: p
-        for p in session.scalars(
-            select(Payment).where(Payment.external_ref.in_([f"import:{i}" for i in invoice_ids]))
-        )
-    }
-    fresh: list[LedgerRow] = []
-    for line, row in parsed:
-        debtor = debtors[row.customer_id]
-        invoice = invoices.get(row.invoice_id)
-        if invoice is None and f"import:{row.invoice_id}" not in imported_payments:
-            fresh.append(row)  # the common case: a new invoice, written in bulk below
-            continue
-        try:
-            _check_payment(invoice, row, imported_payments)
-            if invoice is None:
-                invoice = Invoice(external_id=row.invoice_id, debtor=debtor, paid_minor=0,
-                                  status="open")
-                session.add(invoice)
-                report.invoices_created += 1
-            else:
-                _check_update(invoice, row, debtor, run_id)
-                report.invoices_updated += 1
-            _apply_row(invoice, row, run_id)
-            _apply_imported_payment(invoice, row, debtor, imported_payments)
-        except RowError as exc:
-            report.add_error(line, str(exc))
-    keep_promises(i.id for i in invoices.values() if i.status == "paid")
-    if fresh:
-        session.flush()  # new debtors get their ids
-        _insert_new_invoices(fresh, debtors, run_id, today)
-        report.invoices_created += len(fresh)
-
-
-def _insert_new_invoices(rows: list[LedgerRow], debtors: dict[str, Debtor], run_id: int,
-                         today: date) -> None:
-    """Bulk-insert invoices that do not exist yet, with their imported payments, in 3 statements.
-
-    Same result as the per-row path for a new invoice, without the unit-of-work overhead.
-    """
-    now = datetime.now(UTC)
-    invoice_rows = []
-    for row in rows:
-        paid = row.paid_minor or 0
-        settled = row.settled_on is not None or (paid and paid >= row.amount_minor)
-        invoice_rows.append({
-            "external_id": row.invoice_id, "debtor_id": debtors[row.customer_id].id,
-            "issued_on": row.issued_on, "due_on": row.due_on, "amount_minor": row.amount_minor,
-            "currency": row.currency, "status": "paid" if settled else "open",
-            "paid_minor": paid, "settled_on": row.settled_on, "disputed": row.disputed,
-            "paperless": bool(row.paperless), "import_run_id": run_id,
-            "created_at": now, "updated_at": now,
-        })
-    session = db.session
-    ids = dict(session.execute(
-        insert(Invoice).returning(Invoice.external_id, Invoice.id, sort_by_parameter_order=True),
-        invoice_rows,
-    ).all())
-    paid_rows = [row for row in rows if row.paid_minor]
-    if not paid_rows:
-        return
-    payment_ids = session.execute(
-        insert(Payment).returning(Payment.id, sort_by_parameter_order=True),
-        [{
-            "debtor_id": debtors[row.customer_id].id, "amount_minor": row.paid_minor,
-            "currency": row.currency, "method": "imported", "status": "succeeded",
-            "refunded_minor": 0, "external_ref": f"import:{row.invoice_id}",
-            "received_on": row.settled_on or today, "created_at": now, "updated_at": now,
-        } for row in paid_rows],
-    ).scalars().all()
-    session.execute(insert(PaymentAllocation), [
-        {"payment_id": payment_id, "invoice_id": ids[row.invoice_id],
-         "amount_minor": row.paid_minor, "created_at": now}
-        for payment_id, row in zip(payment_ids, paid_rows, strict=True)
-    ])
-
-
-def _debtors_for(parsed: list[tuple[int, LedgerRow]], run_id: int) -> dict[str, Debtor]:
-    ids = {row.customer_id for _, row in parsed}
-    debtors = {
-        d.external_id: d
-        for d in db.session.scalars(select(Debtor).where(Debtor.external_id.in_(ids)))
-    }
-    for _, row in parsed:
-        debtor = debtors.get(row.customer_id)
-        if debtor is None:
-            debtor = Debtor(external_id=row.customer_id, name=row.customer_name or row.customer_id)
-            db.session.add(debtor)
-            debtors[row.customer_id] = debtor
-        debtor.import_run_id = run_id
-        for attr, value in (
-            ("name", row.customer_name), ("email", row.email), ("phone", row.phone),
-            ("locale", row.locale), ("timezone", row.timezone), ("country", row.country),
-            ("paperless", row.paperless), ("consent_email_at", row.consent_email),
-            ("consent_sms_at", row.consent_sms), ("consent_whatsapp_at", row.consent_whatsapp),
-        ):
-            if value is not None and getattr(debtor, attr) != value:
-                setattr(debtor, attr, value)
-        if row.identity:
-            _update_identity(debtor, row.identity)
-    return debtors
-
-
-def _update_identity(debtor: Debtor, facts: tuple[tuple[str, str], ...]) -> None:
-    """Store the identity fact (the configured kind when given), re-hashing only on change."""
-    from flask import current_app
-
-    from portal.debtor.identity import check_identity, set_identity
-
-    by_kind = dict(facts)
-    kind = current_app.config["IDENTITY_CHECK"]
-    kind = kind if kind in by_kind else facts[0][0]
-    value = by_kind[kind]
-    if debtor.identity_kind == kind and debtor.identity_hash and check_identity(debtor, value):
-        return
-    set_identity(debtor, value, kind)
-
-
-def _check_update(invoice: Invoice, row: LedgerRow, debtor: Debtor, run_id: int) -> None:
-    if invoice.import_run_id == run_id:
-        raise RowError(f"duplicate invoice_id {row.invoice_id!r} earlier in this file")
-    if invoice.debtor_id != debtor.id:
-        raise RowError(
-            f"invoice_id {row.invoice_id!r} already belongs to another customer; "
-            "an invoice cannot move between customers"
-        )
-    if invoice.currency != row.currency and invoice.paid_minor:
-        raise RowError(f"currency of invoice {row.invoice_id!r} cannot change after payments")
-
-
-def _apply_row(invoice: Invoice, row: LedgerRow, run_id: int) -> None:
-    invoice.issued_on = row.issued_on
-    invoice.due_on = row.due_on
-    invoice.amount_minor = row.amount_minor
-    invoice.currency = row.currency
-    invoice.disputed = row.disputed
-    if row.paperless is not None:
-        invoice.paperless = row.paperless
-    invoice.import_run_id = run_id
-
-
-def _paid_elsewhere(invoice: Invoice | None, payment: Payment | None) -> int:
-    """What was paid on the invoice other than through the ledger import (e.g. by card)."""
-    if invoice is None:
-        return 0
-    return (invoice.paid_minor or 0) - (payment.amount_minor if payment is not None else 0)
-
-
-def _check_payment(invoice: Invoice | None, row: LedgerRow, imported: dict[str, Payment]) -> None:
-    other_paid = _paid_elsewhere(invoice, imported.get(f"import:{row.invoice_id}"))
-    if other_paid > row.amount_minor:
-        raise RowError("amount is below what has already been paid on this invoice in Saldo")
-    if row.paid_minor and row.paid_minor + other_paid > row.amount_minor:
-        raise RowError(
-            "paid_amount plus payments already made in Saldo is above the invoice amount"
-        )
-
-
-def _apply_imported_payment(
-    invoice: Invoice, row: LedgerRow, debtor: Debtor, imported: dict[str, Payment]
-) -> None:
-    """Record the billing system's payment once; a later file may raise it, never duplicate it."""
-    ref = f"import:{row.invoice_id}"
-    payment = imported.get(ref)
-    previous = payment.amount_minor if payment is not None else 0
-    other_paid = _paid_elsewhere(invoice, payment)
-    target = row.paid_minor or 0
-    if target and target != previous:
-        if payment is None:
-            payment = Payment(
-                debtor=debtor, amount_minor=target, currency=row.currency, method="imported",
-                status="succeeded", external_ref=ref, refunded_minor=0,
-            )
-            db.session.add(payment)
-            imported[ref] = payment
-            payment.allocations.append(PaymentAllocation(invoice=invoice, amount_minor=target))
+    found = {}
+    for line, row in rows:
+        by_kind = dict(row.identity)
+        kind = configured if configured in by_kind else row.identity[0][0]
+        value = by_kind[kind]
+        old = existing.get(row.customer_id)
+        if (old is not None and old.identity_kind == kind and old.identity_hash
+                and check_identity(old, value)):
+            found[line] = (kind, old.identity_hash)
         else:
-            payment.amount_minor = target
-            for allocation in payment.allocations:
-                allocation.amount_minor = target
-        payment.received_on = row.settled_on or datetime.now(UTC).date()
-        invoice.paid_minor = other_paid + target
-    if row.settled_on is not None:
-        invoice.status = "paid"
-        invoice.settled_on = row.settled_on
-    elif invoice.status == "paid" and invoice.settled_on is None:
-        invoice.status = "open"
-    elif invoice.status == "open" and invoice.paid_minor >= invoice.amount_minor:
-        invoice.status = "paid"
+            found[line] = (kind, hash_fact(kind, value))
+    return found
+
+
+def _apply(conn: Connection, run_id: int, today: date, own: bool) -> None:
+    """Write the valid staged rows: one transaction on PostgreSQL (or when the caller holds
+    the transaction), short ones on SQLite."""
+    now = datetime.now(UTC)
+    short = own and conn.dialect.name == "sqlite"
+    if short:
+        conn.commit()  # staging touched only temporary tables
+    customers = conn.scalar(text(f"SELECT count(*) FROM {DEBTORS}"))  # noqa: S608 - a constant
+    bounds = text(f"SELECT min(line), max(line) FROM {STAGE}")  # noqa: S608 - a constant
+    first, last = conn.execute(bounds).one()
+    if not short:
+        trusted = own and _may_skip_fk_triggers(conn)
+        if trusted:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        apply.apply_debtors(conn, 1, customers, run_id, now)
+        if first is not None:
+            apply.apply_range(conn, first, last, run_id, now, today)
+        if trusted:
+            conn.execute(text("SET LOCAL session_replication_role = origin"))
+        return
+    conn.commit()
+    for start in range(1, customers + 1, APPLY_CHUNK):
+        apply.apply_debtors(conn, start, start + APPLY_CHUNK - 1, run_id, now)
+        conn.commit()
+    if first is None:
+        return
+    for start in range(first, last + 1, APPLY_CHUNK):
+        apply.apply_range(conn, start, start + APPLY_CHUNK - 1, run_id, now, today)
+        conn.commit()
+
+
+def _may_skip_fk_triggers(conn: Connection) -> bool:
+    """Whether this PostgreSQL role may switch off foreign-key triggers for its transaction.
+
+    The apply statements are referentially safe by construction: every invoice and payment
+    row joins a debtor this same transaction has just upserted (and so holds locked), and
+    every allocation joins the payment and invoice it has just written. Checking each row
+    again costs one trigger call per foreign key per row, most of the import's time, so a
+    role allowed to (a superuser, or on PostgreSQL 15+ one granted `SET ON PARAMETER
+    session_replication_role`) skips them for the apply statements only, as pg_restore does.
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    query = "SELECT current_setting('is_superuser') = 'on'"
+    if conn.dialect.server_version_info >= (15,):
+        query += " OR has_parameter_privilege('session_replication_role', 'SET')"
+    return bool(conn.scalar(text(query)))
+
+
+class AlreadyImported(Exception):
+    """This content was imported (or refused) before: `run_id` says by which run."""
+
+    def __init__(self, run_id: int | None):
+        super().__init__(f"already imported by run {run_id}")
+        self.run_id = run_id
+
+
+def _start_run(conn: Connection, source: str, origin: str, content_sha256: str | None,
+               commit: bool) -> int:
+    table = ImportRun.__table__
+    statement = insert(table).values(
+        source=source[-255:], origin=origin, content_sha256=content_sha256,
+        started_at=datetime.now(UTC), status="running", rows=0, customers=0,
+        invoices_created=0, invoices_updated=0, error_count=0,
+    ).returning(table.c.id)
+    try:
+        run_id = conn.execute(statement).scalar_one()
+    except IntegrityError:
+        if content_sha256 is None or not commit:
+            raise
+        conn.rollback()
+        raise AlreadyImported(conn.scalar(
+            select(table.c.id).where(table.c.content_sha256 == content_sha256))) from None
+    if commit:
+        conn.commit()
+    return run_id
+
+
+def _finish_run(conn: Connection, report: ImportReport, status: str, commit: bool) -> None:
+    table = ImportRun.__table__
+    done = status == "done"
+    conn.execute(update(table).where(table.c.id == report.run_id).values(
+        rows=report.rows, invoices_created=report.invoices_created if done else 0,
+        invoices_updated=report.invoices_updated if done else 0,
+        customers=report.customers if done else 0, error_count=report.error_count,
+        errors=report.errors[:STORED_ERRORS] or None, status=status,
+        finished_at=datetime.now(UTC),
+    ))
+    if commit:
+        conn.commit()

@@ -31,6 +31,7 @@ from portal.models.ledger import (
     Payment,
     PaymentAllocation,
 )
+from portal.models.replies import ReminderPause, ReplyLabel, ReplyModelVersion
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
@@ -62,6 +63,9 @@ __all__ = [
     "PromiseToPay",
     "PushSubscription",
     "RememberToken",
+    "ReminderPause",
+    "ReplyLabel",
+    "ReplyModelVersion",
     "RiskScore",
     "ScoringRun",
     "SchedulerLock",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -211,6 +212,12 @@ class ImportRun(db.Model):
     invoices_updated: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    # Where the rows came from (cli, api, folder) and what the import found.
+    origin: Mapped[str] = mapped_column(String(16), default="cli")
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list | None] = mapped_column(JSON)  # the first errors: [{line, error}]
+    # A dropped file's SHA-256: the same content is imported once.
+    content_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class CreditNote(db.Model):

@@ -43,6 +43,7 @@ SECTIONS = {
     "policy": ("analyst",),
     "templates": ("analyst",),
     "audit": ("analyst",),
+    "imports": ("analyst",),
     "debtors": ("agent",),
     "disputes": ("agent",),
     "inbox": ("agent",),

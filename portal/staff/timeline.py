@@ -224,10 +224,10 @@ def _plan_entries(debtor, money):
     for plan in db.session.scalars(select(PaymentPlan).where(PaymentPlan.debtor_id == debtor.id)):
         paid = sum(1 for i in plan.installments if i.status == "paid")
         yield Entry(plan.created_at, "plan",
-                    _("Payment plan %(amount)s in %(n)d %(frequency)s installments",
+                    _("Payment plan %(amount)s in %(n)d %(frequency)s instalments",
                       amount=money(plan.total_minor, plan.currency), n=plan.installment_count,
                       frequency=label(plan.frequency, "frequency")), plan.status,
-                    [_("%(paid)d of %(n)d installments paid", paid=paid,
+                    [_("%(paid)d of %(n)d instalments paid", paid=paid,
                        n=plan.installment_count)], plan)
 
 

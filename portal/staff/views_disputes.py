@@ -10,9 +10,9 @@ from payments.money import MoneyError, to_minor
 from portal.auth import current_staff
 from portal.extensions import db
 from portal.models import Dispute
+from portal.operations.disputes import ResolutionError, resolve_dispute
 from portal.staff import bp
 from portal.staff.access import role_required
-from portal.staff.disputes import ResolutionError, resolve_dispute
 from portal.staff.notify import notify_debtor
 from portal.staff.views_debtors import money
 
@@ -67,7 +67,7 @@ def _amount(raw: str, currency: str) -> int:
 @bp.route("/disputes/<int:dispute_id>/attachment")
 @role_required("disputes")
 def dispute_attachment(dispute_id: int):
-    from portal.debtor.disputes import attachment_file
+    from portal.operations.disputes import attachment_file
 
     item = db.session.get(Dispute, dispute_id) or abort(404)
     path = attachment_file(item) if item.attachment_path else None

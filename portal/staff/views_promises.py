@@ -29,7 +29,7 @@ def _promise_error(code: str) -> str:
 @bp.route("/debtors/<int:debtor_id>/promises", methods=["POST"])
 @role_required("disputes")
 def promise_record(debtor_id: int):
-    from portal.debtor.promises import PromiseError, make_promise
+    from portal.operations.promises import PromiseError, make_promise
 
     debtor = db.session.get(Debtor, debtor_id) or abort(404)
     invoice = db.session.get(Invoice, request.form.get("invoice_id", type=int) or 0)

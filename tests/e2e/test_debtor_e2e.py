@@ -88,6 +88,16 @@ def test_debtor_walk_on_a_phone(app, live_server, phone_page, tmp_path):
     page.get_by_label("Archivo adjunto (PDF, JPEG o PNG, hasta 5 MB)").set_input_files(
         str(receipt))
     _check_layout(page, "05-dispute-form")
+    seen = len(console_errors)
+    page.get_by_role("button", name="Enviar reclamo").click()  # not confirmed yet: refused
+    assert "Marca la casilla" in page.inner_text("main")
+    assert all("400" in e for e in console_errors[seen:])  # the refusal is a 400 page
+    del console_errors[seen:]
+    page.get_by_label("Motivo").select_option("already_paid")
+    page.get_by_label("Cuéntanos qué pasó").fill("Pagué por transferencia el lunes.")
+    page.get_by_label("Archivo adjunto (PDF, JPEG o PNG, hasta 5 MB)").set_input_files(
+        str(receipt))
+    page.get_by_label("Sí, quiero reclamar esta factura", exact=False).check()
     page.get_by_role("button", name="Enviar reclamo").click()
     assert page.locator("h1").inner_text() == "Recibimos tu reclamo"
     _check_layout(page, "06-dispute-done")

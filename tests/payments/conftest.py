@@ -1,6 +1,7 @@
 """Payments tests run against a real localstripe (a stateful local Stripe) on a free port.
 
-`localstripe` starts one process per run (`localstripe --port N --from-scratch`), waits for
+`localstripe` starts one process per run (`python -m payments.devstripe --port N
+--from-scratch`: localstripe with the card-flow gaps filled, see payments/devstripe.py), waits for
 it, and empties it (`DELETE /_config/data`) before each test. `stripe_app` points the app at
 it. `live_server_url` serves the app on a free port so localstripe can deliver webhooks
 (registered with `POST /_config/webhooks/<id>`). After every test the ledger invariant is
@@ -10,9 +11,8 @@ kept (amount minus refunds).
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
+import sys
 import threading
 import time
 
@@ -44,11 +44,10 @@ def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 20.0) 
 @pytest.fixture(scope="session")
 def localstripe_server(tmp_path_factory):
     """One localstripe process for the run; yields its base URL."""
-    executable = shutil.which("localstripe") or os.path.join(
-        os.path.dirname(os.sys.executable), "localstripe")
     port = free_port()
     log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("w")
-    process = subprocess.Popen([executable, "--port", str(port), "--from-scratch"],
+    process = subprocess.Popen([sys.executable, "-m", "payments.devstripe", "--port", str(port),
+                                "--from-scratch"],
                                stdout=log, stderr=subprocess.STDOUT,
                                cwd=str(tmp_path_factory.mktemp("localstripe-cwd")))
     base = f"http://127.0.0.1:{port}"

@@ -152,7 +152,7 @@ def test_another_debtors_payment_or_invoice_is_not_reachable(stripe_app, client)
     token = csrf_token(client)
     response = start_payment(client, token, choice="invoice", invoice=theirs.external_id)
     assert response.status_code == 400
-    confirm = client.post(f"/pay/{their_payment.id}/confirm", data={"setup_intent": "seti_x"},
+    confirm = client.post(f"/pay/{their_payment.id}/confirm", data={"payment_method": "pm_x"},
                           headers={"X-CSRFToken": token})
     assert confirm.status_code == 404
     assert client.get(f"/pay/{their_payment.id}").status_code == 404
@@ -220,16 +220,16 @@ def test_starting_payments_is_rate_limited(stripe_app, client):
 
 def test_a_balance_paid_meanwhile_is_not_charged_again(stripe_app, client):
     from tests.factories import make_payment
-    from tests.payments.helpers import confirm_card_setup
+    from tests.payments.helpers import create_card
 
     debtor, older, newer = _debtor_with_two_invoices()
     sign_in(client, debtor)
     token = csrf_token(client)
     body = start_payment(client, token).get_json()
-    setup_id = confirm_card_setup(body["client_secret"], "4242424242424242")
+    card = create_card("4242424242424242")
     make_payment(older)  # a bank transfer for the older invoice arrives meanwhile
     db.session.commit()
-    response = client.post(body["confirm"], data={"setup_intent": setup_id},
+    response = client.post(body["confirm"], data={"payment_method": card},
                            headers={"X-CSRFToken": token})
     assert response.status_code == 400 and "cambió" in response.get_json()["error"]
     card = db.session.scalar(select(Payment).where(Payment.method == "card"))
@@ -252,7 +252,7 @@ def test_payment_pages_are_never_cached(app, client):
 
 
 def test_dispute_attachment_is_never_cached(app, client):
-    from portal.debtor.disputes import open_dispute
+    from portal.operations.disputes import open_dispute
 
     debtor, older, _ = _debtor_with_two_invoices()
     import io

@@ -16,6 +16,7 @@ from tests.payments.helpers import (
     CARD_DECLINE_AT_CHARGE,
     CARD_OK,
     confirm_card_setup,
+    create_card,
     csrf_token,
 )
 
@@ -33,8 +34,7 @@ def _accept(client, offer: str, number: str = CARD_OK):
     started = client.post("/plans/accept", data={"csrf_token": token, "offer": offer})
     assert started.status_code == 200, started.get_json()
     body = started.get_json()
-    setup_id = confirm_card_setup(body["client_secret"], number)
-    response = client.post(body["confirm"], data={"setup_intent": setup_id},
+    response = client.post(body["confirm"], data={"payment_method": create_card(number)},
                            headers={"X-CSRFToken": token})
     assert response.status_code == 200, response.get_json()
     return db.session.scalar(select(PaymentPlan).where(PaymentPlan.status != "cancelled"))
@@ -217,17 +217,24 @@ def test_paying_everything_now_ends_the_plan_and_stops_the_charges(stripe_app, c
     assert sum(p.amount_minor for p in charged) == 300_000_01
 
 
-def test_a_card_declined_at_acceptance_keeps_the_plan_and_retries_tomorrow(
+def test_a_card_declined_at_acceptance_starts_no_plan_and_another_card_can(
         stripe_app, client, smtp_server):
     sign_in(client, _debtor())
-    plan = _accept(client, "2-weekly-COP", CARD_DECLINE_AT_CHARGE)
-    first = plan.installments[0]
-    assert plan.status == "active" and first.status == "failed"
-    assert first.next_attempt_on == first.due_on + timedelta(days=1)
-    page = client.get(f"/plans/{plan.id}").get_data(as_text=True)
-    assert "rechazada" in page  # the decline was flashed on the plan page
-    deliver()
-    assert any("cuota" in m["Subject"] for m in smtp_server.messages)
+    token = csrf_token(client, "/plans")
+    body = client.post("/plans/accept", data={"csrf_token": token, "offer": "2-weekly-COP"}
+                       ).get_json()
+    declined = client.post(body["confirm"],
+                           data={"payment_method": create_card(CARD_DECLINE_AT_CHARGE)},
+                           headers={"X-CSRFToken": token})
+    assert declined.status_code == 402 and "rechazada" in declined.get_json()["error"]
+    plan = db.session.scalar(select(PaymentPlan))
+    assert plan.status == "cancelled"
+    assert {i.status for i in plan.installments} == {"cancelled"}
+    assert {i.plan_id for i in db.session.scalars(select(Invoice))} == {None}
+    assert db.session.scalar(select(Payment)).status == "failed"
+    assert not any("activo" in m["Subject"] for m in smtp_server.messages)
+    again = _accept(client, "2-weekly-COP", CARD_OK)
+    assert again.status == "active" and again.installments[0].status == "paid"
 
 
 def test_the_card_of_a_plan_that_is_over_cannot_be_replaced(app, client):

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation
 from tests.conftest import free_port
 from tests.factories import make_debtor, make_invoice, sign_in
-from tests.payments.helpers import confirm_card_setup, csrf_token, start_payment
+from tests.payments.helpers import create_card, csrf_token, start_payment
 
 
 def _debtor():
@@ -61,10 +61,10 @@ def test_timeout_while_charging_then_retry_charges_exactly_once(stripe_app, clie
     sign_in(client, debtor)
     token = csrf_token(client)
     body = start_payment(client, token).get_json()
-    setup_id = confirm_card_setup(body["client_secret"], "4242424242424242")
+    card = create_card("4242424242424242")
     stripe_app.config["STRIPE_TIMEOUT"] = 1
     _point_stripe_at(stripe_app, black_hole)
-    first = client.post(body["confirm"], data={"setup_intent": setup_id},
+    first = client.post(body["confirm"], data={"payment_method": card},
                         headers={"X-CSRFToken": token})
     assert first.status_code == 503 and first.get_json()["retry"] is True
     payment = db.session.scalar(select(Payment))
@@ -72,10 +72,10 @@ def test_timeout_while_charging_then_retry_charges_exactly_once(stripe_app, clie
     db.session.refresh(invoice)
     assert invoice.paid_minor == 0
     _point_stripe_at(stripe_app, localstripe)
-    second = client.post(body["confirm"], data={"setup_intent": setup_id},
+    second = client.post(body["confirm"], data={"payment_method": card},
                          headers={"X-CSRFToken": token})
     assert second.get_json()["status"] == "succeeded"
-    third = client.post(body["confirm"], data={"setup_intent": setup_id},
+    third = client.post(body["confirm"], data={"payment_method": card},
                         headers={"X-CSRFToken": token})
     assert third.get_json()["status"] == "succeeded"
     intents = requests.get(f"{localstripe}/v1/payment_intents", timeout=5,

@@ -8,9 +8,9 @@ import os
 import pytest
 from sqlalchemy import select
 
-from portal.debtor import disputes
-from portal.debtor.disputes import DisputeError, read_attachment
 from portal.models import AuditEvent, Dispute
+from portal.operations import disputes
+from portal.operations.disputes import DisputeError, read_attachment
 from tests.factories import make_invoice
 from tests.portal.conftest import csrf_from
 
@@ -21,7 +21,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 def _post(client, invoice, reason="wrong_amount", message="No reconozco este cobro",
           file=None):
     url = f"/invoices/{invoice.id}/dispute"
-    data = {"csrf_token": csrf_from(client, url), "reason": reason, "message": message}
+    data = {"csrf_token": csrf_from(client, url), "reason": reason, "message": message,
+            "confirm": "y"}
     if file is not None:
         data["attachment"] = file
     return client.post(url, data=data, content_type="multipart/form-data")

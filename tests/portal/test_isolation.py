@@ -15,8 +15,8 @@ from tests.portal.conftest import csrf_from, identified_debtor, today_bogota
 @pytest.fixture
 def other_records(app, db):
     """Another debtor with an invoice, a promise and a dispute with an attachment."""
-    from portal.debtor.disputes import open_dispute
-    from portal.debtor.promises import make_promise
+    from portal.operations.disputes import open_dispute
+    from portal.operations.promises import make_promise
 
     other = identified_debtor()
     invoice = make_invoice(other)
@@ -47,7 +47,7 @@ def test_every_debtor_route_404s_on_other_debtors_ids(client, db, other_records)
     sign_in(client, me)
     token = csrf_from(client, "/account")
     data = {"csrf_token": token, "promised_on": today_bogota().isoformat(), "amount": "1",
-            "reason": "other", "message": "mine"}
+            "reason": "other", "message": "mine", "confirm": "y"}
     for method, pattern in ROUTES:
         url = pattern.format(**other_records)
         response = client.get(url) if method == "GET" else client.post(url, data=data)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from alerts.settings import save_settings
-from portal.debtor.promises import mark_broken_promises
 from portal.models import AuditEvent, PromiseToPay
+from portal.operations.promises import mark_broken_promises
 from tests.factories import make_invoice, make_payment
 from tests.portal.conftest import days, post_form, today_bogota
 

@@ -20,6 +20,7 @@ PAGES = {
     "/staff/templates": {"admin", "analyst"},
     "/staff/audit": {"admin", "analyst"},
     "/staff/audit.csv": {"admin", "analyst"},
+    "/staff/imports": {"admin", "analyst"},
     "/staff/debtors": {"admin", "agent"},
     "/staff/disputes": {"admin", "agent"},
     "/staff/promises": {"admin", "agent"},

@@ -213,7 +213,7 @@ def test_a_dispute_resolved_meanwhile_is_not_resolved_twice(app, make_staff, smt
     # stale resolution must not change the invoice again nor email the debtor twice.
     from sqlalchemy import update
 
-    from portal.staff.disputes import ResolutionError, resolve_dispute
+    from portal.operations.disputes import ResolutionError, resolve_dispute
 
     staff = make_staff("agent")
     dispute = _dispute()

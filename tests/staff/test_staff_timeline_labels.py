@@ -107,7 +107,7 @@ def test_a_promise_is_kept_when_its_invoice_is_paid(app):
 def test_closing_promises_as_kept_races_safely(app):
     import threading
 
-    from portal.debtor.promises import keep_promises
+    from portal.operations.promises import keep_promises
 
     debtor = make_debtor()
     invoice = make_invoice(debtor, amount_minor=5000, currency="USD")

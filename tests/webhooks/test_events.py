@@ -8,13 +8,12 @@ from sqlalchemy import select
 
 from payments.external import record_external_payment
 from payments.records import apply_refund_total
-from portal.debtor.disputes import open_dispute
 from portal.debtor.preferences import opt_out
-from portal.debtor.promises import make_promise, mark_broken_promises
 from portal.extensions import db
 from portal.models import WebhookEvent
+from portal.operations.disputes import open_dispute, resolve_dispute
+from portal.operations.promises import make_promise, mark_broken_promises
 from portal.staff.accounts import create_staff
-from portal.staff.disputes import resolve_dispute
 from portal.webhooks import EVENTS
 from portal.webhooks.endpoints import create_endpoint
 from portal.webhooks.events import emit

@@ -1,10 +1,15 @@
-/* Saldo payment forms: card Element → SetupIntent → server-side charge → 3-D Secure.
+/* Saldo payment forms: one bank check per payment.
  *
- * Every form with data-stripe-flow posts its fields to its action (the server computes the
- * amount and answers with a SetupIntent secret), confirms the card with Stripe.js, then posts
- * the SetupIntent id to the "confirm" URL it was given. A payment that needs 3-D Secure is
- * finished with confirmCardPayment and re-checked by the server. When the payment service
- * was unreachable, the next click retries the same payment (same idempotency key).
+ * "pay" and "plan" forms: Stripe.js turns the card Element into a PaymentMethod (the card
+ * number goes to Stripe only), the form's fields go to its action (the server computes the
+ * amount and answers with a "confirm" URL), and the PaymentMethod goes to that URL: the
+ * server creates and confirms one PaymentIntent with it. When the bank wants its check
+ * (3-D Secure), Stripe.js shows it once (confirmCardPayment, or confirmCardSetup for a card
+ * saved for a plan that starts later) and the server reads the outcome at "complete".
+ * "card" forms (replacing a plan's card) confirm a SetupIntent with the card Element.
+ * When the payment service was unreachable, the next click retries the same payment.
+ * Every message shown comes from the page (data-messages, in the debtor's language): never
+ * Stripe's own text.
  */
 (function () {
   "use strict";
@@ -14,13 +19,23 @@
     var card = stripe.elements().create("card");
     card.mount(form.querySelector(".card-element"));
     var errorBox = form.querySelector(".pay-error");
+    var messages = JSON.parse(errorBox.dataset.messages || "{}");
+    var kinds = JSON.parse(errorBox.dataset.kinds || "{}");
     var button = form.querySelector("button[type=submit]");
     var label = button.textContent;
     var csrf = form.querySelector("input[name=csrf_token]").value;
     var resume = null;
 
+    // Stripe.js's own error text is English and sometimes technical: show ours instead.
+    function stripeMessage(error) {
+      var kind = kinds[error && error.decline_code] || kinds[error && error.code] ||
+        (error && (error.code || error.decline_code) ? "declined" : "generic");
+      if (error && error.type === "rate_limit_error") { kind = "rate_limited"; }
+      return messages[kind] || messages.generic;
+    }
+
     function show(message) {
-      errorBox.textContent = message || form.dataset.genericError;
+      errorBox.textContent = message || messages.generic;
       errorBox.hidden = false;
       button.disabled = false;
       button.textContent = label;
@@ -41,29 +56,43 @@
     }
 
     async function finish(result) {
-      if (result.json.status === "requires_action") {
-        await stripe.confirmCardPayment(result.json.client_secret);
-        return finish(await post(result.json.complete, {}));
+      var json = result.json;
+      if (json.status === "requires_action") {  // the bank's check, once
+        if (json.action === "setup") {
+          await stripe.confirmCardSetup(json.client_secret);
+          return finish(await post(json.complete,
+                                   { setup_intent: json.client_secret.split("_secret_")[0] }));
+        }
+        await stripe.confirmCardPayment(json.client_secret);  // the server reads the outcome
+        return finish(await post(json.complete, {}));
       }
-      if (result.json.redirect) {
-        window.location.assign(result.json.redirect);
+      if (json.redirect) {
+        window.location.assign(json.redirect);
         return;
       }
-      show(result.json.error);
+      show(json.error);
+    }
+
+    async function startWithSetupIntent(fields) {
+      var started = await post(form.action, fields);
+      if (started.status !== 200) { show(started.json.error); return null; }
+      var setup = await stripe.confirmCardSetup(started.json.client_secret,
+                                                { payment_method: { card: card } });
+      if (setup.error) { show(stripeMessage(setup.error)); return null; }
+      return { url: started.json.confirm, fields: { setup_intent: setup.setupIntent.id } };
     }
 
     async function start() {
       var fields = {};
       new FormData(form).forEach(function (value, key) { fields[key] = value; });
+      if (form.dataset.stripeFlow === "card") { return startWithSetupIntent(fields); }
+      var created = await stripe.createPaymentMethod({ type: "card", card: card });
+      if (created.error) { show(stripeMessage(created.error)); return null; }
       var started = await post(form.action, fields);
       if (started.status !== 200) { show(started.json.error); return null; }
-      var setup = await stripe.confirmCardSetup(started.json.client_secret,
-                                                { payment_method: { card: card } });
-      if (setup.error) {
-        show(setup.error.code === "card_declined" ? form.dataset.declined : setup.error.message);
-        return null;
-      }
-      return { url: started.json.confirm, setupIntent: setup.setupIntent.id };
+      return { url: started.json.confirm,
+               fields: { payment_method: created.paymentMethod.id,
+                         save_card: fields.save_card === "1" ? "1" : "0" } };
     }
 
     form.addEventListener("submit", async function (event) {
@@ -74,11 +103,11 @@
       try {
         resume = resume || await start();
         if (!resume) { return; }
-        var result = await post(resume.url, { setup_intent: resume.setupIntent });
+        var result = await post(resume.url, resume.fields);
         if (result.status !== 503) { resume = null; }
         await finish(result);
       } catch (err) {
-        show(form.dataset.genericError);
+        show(messages.generic);
       }
     });
 

@@ -1,0 +1,84 @@
+"""How much work /account does per request (not how fast: speed is in benches/): the
+debtor is looked up once, the queries do not grow with the history, and the cached lookups
+follow a sign-in or sign-out in the same request."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import g
+from sqlalchemy import event
+
+from portal import auth
+from portal.auth import current_debtor, login_debtor
+from portal.extensions import db
+from tests.factories import make_debtor, make_invoice, make_payment, sign_in
+
+
+def _history(debtor, months: int) -> None:
+    for n in range(months):
+        issued = date(2024, 1, 1) + timedelta(days=31 * n)
+        invoice = make_invoice(debtor, issued_on=issued, description=f"{issued:%Y-%m}",
+                               status="paid", settled_on=issued + timedelta(days=20))
+        make_payment(invoice)
+    make_invoice(debtor, issued_on=date(2026, 11, 1))
+    db.session.commit()
+
+
+def _count_queries(app, client, url: str) -> list[str]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_account_queries_do_not_grow_with_the_history(app, client, db):
+    short, long = make_debtor(), make_debtor()
+    _history(short, 2)
+    _history(long, 24)
+    sign_in(client, short)
+    few = _count_queries(app, client, "/account")
+    sign_in(client, long)
+    many = _count_queries(app, client, "/account")
+    assert sum("FROM debtor" in s for s in many) <= 1  # 0 when already in the identity map
+    few, many = ([s for s in found if "FROM debtor" not in s] for found in (few, many))
+    assert len(many) == len(few) <= 7  # session, invoices (2), promises, plans, disputes
+
+
+def test_the_debtor_is_loaded_once_per_request(app, client, db, monkeypatch):
+    debtor = make_debtor()
+    _history(debtor, 24)
+    sign_in(client, debtor)
+    loads = []
+    original = auth.load_user
+    monkeypatch.setattr(app.login_manager, "_user_callback",
+                        lambda user_id: loads.append(user_id) or original(user_id))
+    with client:
+        assert client.get("/account").status_code == 200
+        assert g.saldo_debtor is not None and g.saldo_debtor.id == debtor.id  # kept on g
+        assert g.saldo_display_locale == ("es", "es_CO")
+    assert loads == [debtor.get_id()]
+
+
+def test_signing_in_during_a_request_replaces_the_cached_debtor(app, db):
+    first, second = make_debtor(), make_debtor()
+    db.session.commit()
+    with app.test_request_context("/"):
+        assert current_debtor() is None and g.saldo_debtor is None
+        login_debtor(first)
+        assert current_debtor() is first
+        login_debtor(second)
+        assert current_debtor() is second
+        from flask_login import logout_user
+
+        logout_user()
+        assert current_debtor() is None
