@@ -21,7 +21,12 @@ from sqlalchemy import select
 from payments.balances import open_balances
 from payments.gateway import CardDeclined, gateway
 from payments.money import parse_typed_amount
-from payments.records import apply_failure, apply_success
+from payments.records import (
+    apply_failure,
+    apply_success,
+    claim_for_confirm,
+    release_claim,
+)
 from portal.audit import record
 from portal.extensions import db
 from portal.models import Debtor, Invoice, Payment
@@ -29,6 +34,14 @@ from portal.models import Debtor, Invoice, Payment
 
 class PaymentInputError(ValueError):
     """The debtor's choice cannot be paid; the message is translated and shown as is."""
+
+
+class PaymentBusy(PaymentInputError):
+    """Another request is confirming this payment right now (answered with HTTP 409)."""
+
+
+BUSY_MESSAGE = _l("This payment is already being processed. Wait a moment and check the "
+                  "result; you were not charged again.")
 
 
 @dataclass
@@ -138,9 +151,27 @@ def _check_still_owed(payment: Payment) -> None:
 def charge_payment(payment: Payment, payment_method_id: str | None,
                    save_card: bool = False) -> Outcome:
     """Create and confirm the PaymentIntent for a pending payment with the debtor's card
-    (safe to call again: it resumes with the PaymentIntent already created)."""
-    if payment.status != "pending":
+    (safe to call again: it resumes with the PaymentIntent already created).
+
+    The payment is claimed first (pending → confirming, committed) so that of parallel
+    confirms only one reaches Stripe; the others get `PaymentBusy`, or the outcome once it
+    is known. A confirm that ends without an outcome puts the payment back to pending."""
+    if not claim_for_confirm(payment):
+        if payment.status == "confirming":
+            raise PaymentBusy(BUSY_MESSAGE)
         return Outcome(payment.status, payment, decline_code=payment.failure_code)
+    try:
+        outcome = _charge_claimed(payment, payment_method_id, save_card)
+    except BaseException:
+        release_claim(payment)
+        raise
+    if payment.status == "confirming":
+        release_claim(payment)
+    return outcome
+
+
+def _charge_claimed(payment: Payment, payment_method_id: str | None,
+                    save_card: bool) -> Outcome:
     if payment.stripe_payment_intent_id:
         intent = gateway().retrieve_payment_intent(payment.stripe_payment_intent_id)
         if intent["status"] != "requires_confirmation":

@@ -14,13 +14,16 @@ payments_cli = AppGroup("payments", help="Stripe payments: reconcile, charge pla
 @payments_cli.command("reconcile")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def reconcile_command(as_json: bool) -> None:
-    """Apply PaymentIntents that succeeded at Stripe but are missing here (lost webhooks)."""
+    """Apply PaymentIntents that succeeded at Stripe but are missing here (lost webhooks);
+    refund (or flag for staff) charges that match no payment or charge one twice."""
     from payments.jobs import reconcile
 
     result = reconcile()
     if as_json:
         click.echo(json.dumps(result))
     else:
+        for line in result.pop("actions", []):
+            click.echo(line)
         click.echo(", ".join(f"{key}: {value}" for key, value in result.items()))
     if result.get("error"):
         sys.exit(1)

@@ -113,7 +113,7 @@ def recover_lost_success(payment: Payment) -> bool:
 def charge_installment(installment: Installment, today: date) -> str:
     """Charge one instalment off-session: paid, failed, broken, unavailable or skipped."""
     plan = installment.plan
-    if plan.status != "active" or installment.status == "paid":
+    if plan.status != "active" or plan.autopay_paused_at or installment.status == "paid":
         return "skipped"
     left = plan_balance(plan.id)
     if left <= 0:  # paid some other way meanwhile
@@ -184,10 +184,11 @@ def plan_invoices(plan: PaymentPlan) -> list:
 
 
 def due_installments(today: date) -> list[Installment]:
-    """Instalments of active plans due for a first try or a retry on `today`."""
+    """Instalments of active plans due for a first try or a retry on `today` (not while
+    autopay is paused by a chargeback)."""
     query = (
         select(Installment).join(PaymentPlan)
-        .where(PaymentPlan.status == "active", or_(
+        .where(PaymentPlan.status == "active", PaymentPlan.autopay_paused_at.is_(None), or_(
             (Installment.status == "pending") & (Installment.due_on <= today),
             (Installment.status == "failed") & (Installment.next_attempt_on <= today),
         ))

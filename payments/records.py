@@ -1,15 +1,18 @@
 """Recording what Stripe says happened to a payment, exactly once.
 
-Every state change is a conditional UPDATE (`… WHERE status IN (…)`): whichever of the
-browser, the webhook or the reconciliation job gets there first applies the outcome, and the
-others see zero rows changed and do nothing. The caller commits.
+Every state change is a conditional UPDATE (`… WHERE status IN (…)`, `… WHERE refunded_minor
+= <what we read>`): whichever of the browser, the webhook or the reconciliation job gets
+there first applies the outcome, and the others see zero rows changed and do nothing. This
+holds on SQLite (which ignores `FOR UPDATE`) and PostgreSQL alike: on PostgreSQL the second
+UPDATE waits for the first transaction and re-checks its condition; SQLite lets one writer
+at a time in. The caller commits.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from payments.allocation import allocate, release
 from portal.audit import record
@@ -17,17 +20,13 @@ from portal.extensions import db
 from portal.models import Installment, Invoice, Payment, PaymentPlan, utcnow
 from portal.webhooks.events import emit
 
+# The states from which Stripe's "succeeded" (or "failed") may still be recorded.
+OPEN_STATES = ("pending", "confirming", "failed")
+KEPT_STATES = ("succeeded", "partially_refunded", "refunded")
+
 
 def _today() -> date:
     return utcnow().date()
-
-
-def _refund_status(payment: Payment) -> str:
-    if payment.refunded_minor == 0:
-        return "succeeded"
-    if payment.refunded_minor >= payment.amount_minor:
-        return "refunded"
-    return "partially_refunded"
 
 
 def apply_success(payment: Payment, payment_intent_id: str | None,
@@ -39,7 +38,11 @@ def apply_success(payment: Payment, payment_intent_id: str | None,
         values["stripe_payment_intent_id"] = payment_intent_id
     claimed = db.session.execute(
         update(Payment)
-        .where(Payment.id == payment.id, Payment.status.in_(("pending", "failed")))
+        .where(Payment.id == payment.id, Payment.status.in_(OPEN_STATES),
+               # a second PaymentIntent never overwrites the one this payment is paid by
+               or_(Payment.stripe_payment_intent_id.is_(None),
+                   Payment.stripe_payment_intent_id == (payment_intent_id or
+                                                        Payment.stripe_payment_intent_id)))
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -53,7 +56,7 @@ def apply_success(payment: Payment, payment_intent_id: str | None,
     if excess:
         payment.excess_minor = excess
         payment.refunded_minor += excess
-        payment.status = _refund_status(payment)
+        payment.status = _status_for(payment.refunded_minor, payment.amount_minor)
     if installment is not None:
         _installment_paid(installment)
     close_settled_plans({a.invoice.plan_id for a in payment.allocations} - {None})
@@ -104,11 +107,42 @@ def close_settled_plans(plan_ids: set[int]) -> None:
         complete_plan(plan, "balance_settled")
 
 
-def apply_failure(payment: Payment, code: str | None, message: str | None) -> bool:
-    """Mark a pending payment failed with Stripe's reason; False when it was not pending."""
-    changed = db.session.execute(
+def claim_for_confirm(payment: Payment) -> bool:
+    """Claim a pending payment for one confirm request (pending → confirming), committed
+    before Stripe is called; False when another request holds it or it is settled."""
+    claimed = db.session.execute(
         update(Payment)
         .where(Payment.id == payment.id, Payment.status == "pending")
+        .values(status="confirming", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(payment)
+    return bool(claimed)
+
+
+def release_claim(payment: Payment) -> bool:
+    """A confirm that ended without an outcome (the bank's challenge, Stripe unreachable, a
+    card that did not belong) puts the payment back to pending, so it can be tried again
+    (committed). False when an outcome was recorded meanwhile."""
+    db.session.rollback()
+    released = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == "confirming")
+        .values(status="pending", updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(payment)
+    return bool(released)
+
+
+def apply_failure(payment: Payment, code: str | None, message: str | None) -> bool:
+    """Mark a pending (or confirming) payment failed with Stripe's reason; False when it was
+    neither."""
+    changed = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status.in_(("pending", "confirming")))
         .values(status="failed", failure_code=(code or "card_declined")[:64],
                 failure_message=message, updated_at=utcnow())
         .execution_options(synchronize_session=False)
@@ -123,24 +157,55 @@ def apply_failure(payment: Payment, code: str | None, message: str | None) -> bo
 def apply_refund_total(payment: Payment, total_refunded: int) -> int:
     """Stripe says `total_refunded` has been refunded in all; release what is new.
 
-    Idempotent: a repeated or older refund total changes nothing. Returns the amount
-    released back onto the invoices.
+    Idempotent and safe in parallel (see `_raise_refunded`). The total is capped at the
+    payment's amount. Returns the amount released back onto the invoices.
     """
-    locked = db.session.scalar(select(Payment).where(Payment.id == payment.id)
-                               .with_for_update().execution_options(populate_existing=True))
-    total = min(total_refunded, locked.amount_minor)
-    if locked.status not in ("succeeded", "partially_refunded", "refunded"):
-        return 0
-    delta = total - locked.refunded_minor
-    if delta <= 0:
-        return 0
-    released = release(locked, delta)
-    locked.refunded_minor = total
-    locked.status = _refund_status(locked)
-    record("system", None, "payment.refunded", locked,
-           after={"refunded_minor": total, "released_minor": released})
-    emit("payment.refunded", locked)
-    return released
+    return _raise_refunded(payment, lambda _current: total_refunded, "payment.refunded")
+
+
+def apply_returned(payment: Payment, amount_minor: int) -> int:
+    """`amount_minor` more went back to the card holder (a lost chargeback): release it once
+    (the caller claims the event that causes it). Returns the amount released."""
+    return _raise_refunded(payment, lambda current: current + amount_minor,
+                           "payment.charged_back")
+
+
+def _raise_refunded(payment: Payment, target, action: str) -> int:
+    """Raise the payment's refunded amount to `target(current)` with a compare-and-set on
+    the amount read (`… WHERE refunded_minor = <read>`): of two copies of one refund only
+    one releases it; a lost race re-reads and releases only what is still new."""
+    for _attempt in range(5):
+        current = db.session.execute(
+            select(Payment.status, Payment.refunded_minor, Payment.amount_minor)
+            .where(Payment.id == payment.id)).one()
+        if current.status not in KEPT_STATES:
+            return 0
+        total = min(target(current.refunded_minor), current.amount_minor)
+        if total <= current.refunded_minor:
+            return 0
+        status = _status_for(total, current.amount_minor)
+        swapped = db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.refunded_minor == current.refunded_minor,
+                   Payment.status.in_(KEPT_STATES))
+            .values(refunded_minor=total, status=status, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if swapped:
+            db.session.refresh(payment)
+            released = release(payment, total - current.refunded_minor)
+            record("system", None, action, payment,
+                   after={"refunded_minor": total, "released_minor": released})
+            if action == "payment.refunded":
+                emit("payment.refunded", payment)
+            return released
+    raise RuntimeError(f"payment {payment.id}: refund total kept changing under us")
+
+
+def _status_for(refunded_minor: int, amount_minor: int) -> str:
+    if refunded_minor == 0:
+        return "succeeded"
+    return "refunded" if refunded_minor >= amount_minor else "partially_refunded"
 
 
 def payment_for_intent(payment_intent_id: str, metadata: dict | None) -> Payment | None:
@@ -152,4 +217,14 @@ def payment_for_intent(payment_intent_id: str, metadata: dict | None) -> Payment
         if payment is not None and payment.stripe_payment_intent_id not in (
                 None, payment_intent_id):
             return None
+    return payment
+
+
+def payment_claimed_by(payment_intent_id: str, metadata: dict | None) -> Payment | None:
+    """The local payment a PaymentIntent is about: by its id, else by our metadata even when
+    that payment is paid by another intent (the webhook then flags the second charge)."""
+    payment = db.session.scalar(select(Payment).where(
+        Payment.stripe_payment_intent_id == payment_intent_id))
+    if payment is None and metadata and str(metadata.get("payment_id", "")).isdigit():
+        payment = db.session.get(Payment, int(metadata["payment_id"]))
     return payment

@@ -102,6 +102,8 @@ def gateway_errors(view):
             current_app.logger.exception("Stripe refused a request")
             return json_error(_("The payment could not be processed. Nothing was charged."),
                               502, retry=True)
+        except checkout.PaymentBusy as exc:
+            return json_error(str(exc), 409)
         except checkout.PaymentInputError as exc:
             return json_error(str(exc), 400)
 

@@ -1,7 +1,7 @@
 """outbox kinds and conversations
 
 Revision ID: i14_outbox_replies
-Revises: i16_import_runs
+Revises: i11_money_races
 Every message Saldo sends is an outbox row with a kind and real foreign keys; inbound
 replies live in per-debtor conversations.
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i14_outbox_replies'
-down_revision = 'i16_import_runs'
+down_revision = 'i11_money_races'
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,7 @@ from portal.models.ledger import (
     Payment,
     PaymentAllocation,
 )
+from portal.models.payment_issues import Chargeback, PaymentIssue
 from portal.models.replies import ReminderPause, ReplyLabel, ReplyModelVersion
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.sessions import RememberToken, UserSession
@@ -46,6 +47,7 @@ __all__ = [
     "AlertPolicy",
     "ApiKey",
     "AuditEvent",
+    "Chargeback",
     "CreditNote",
     "Debtor",
     "Dispute",
@@ -58,6 +60,7 @@ __all__ = [
     "ModelVersion",
     "Payment",
     "PaymentAllocation",
+    "PaymentIssue",
     "PaymentPlan",
     "PortalVisit",
     "PromiseToPay",

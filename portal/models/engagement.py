@@ -93,6 +93,8 @@ class PaymentPlan(db.Model):
     frequency: Mapped[str] = mapped_column(String(12))  # weekly|fortnightly|monthly
     installment_count: Mapped[int] = mapped_column(Integer)
     stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    # Autopay stops while the card holder disputes a charge at their bank (a chargeback).
+    autopay_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -29,7 +29,8 @@ from portal.models.types import UTCDateTime, utcnow
 
 CHANNELS = ("email", "sms", "whatsapp", "push")
 INVOICE_STATUSES = ("open", "paid", "cancelled")
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded")
+PAYMENT_STATUSES = ("pending", "confirming", "succeeded", "failed", "refunded",
+                    "partially_refunded")
 
 
 class Debtor(DebtorUser, db.Model):
@@ -144,6 +145,8 @@ class Payment(db.Model):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))  # card | imported | transfer | plan
+    # pending → confirming (claimed by one confirm request while Stripe is called) → succeeded
+    # | failed; a confirm that ends without an outcome puts it back to pending.
     status: Mapped[str] = mapped_column(String(20), default="pending")
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     # Where the payment came from: a Stripe PaymentIntent, or a ledger import (`import:<id>`).
@@ -158,6 +161,8 @@ class Payment(db.Model):
     excess_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     excess_refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     receipt_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while one staff refund is being asked of Stripe (claimed by a conditional update).
+    refund_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -172,7 +177,8 @@ class Payment(db.Model):
             "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refund_within_amount"
         ),
         CheckConstraint(
-            "status IN ('pending','succeeded','failed','refunded','partially_refunded')",
+            "status IN ('pending','confirming','succeeded','failed','refunded',"
+            "'partially_refunded')",
             name="status_known",
         ),
     )

@@ -91,7 +91,11 @@ def attachment_file(dispute: Dispute) -> str | None:
 
 def open_dispute(invoice: Invoice, reason: str, message: str,
                  attachment: BinaryIO | None = None) -> Dispute:
-    """Open a dispute on `invoice`, mark it disputed, audit it (the caller commits)."""
+    """Open a dispute on `invoice`, mark it disputed, audit it (the caller commits).
+
+    The invoice is claimed with a conditional update (`disputed = true WHERE disputed =
+    false AND status = 'open'`): of parallel submissions only one opens a dispute, the others
+    are told it is already disputed."""
     if reason not in REASONS:
         raise DisputeError("reason")
     if invoice.status != "open":
@@ -101,14 +105,23 @@ def open_dispute(invoice: Invoice, reason: str, message: str,
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE_CHARS:
         raise DisputeError("message")
+    upload = read_attachment(attachment) if attachment is not None else None
+    claimed = db.session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice.id, Invoice.status == "open",
+               Invoice.disputed.is_(False))
+        .values(disputed=True)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(invoice)
+    if not claimed:
+        raise DisputeError("closed" if invoice.status != "open" else "already")
     stored = mime = None
-    if attachment is not None:
-        data, mime, ext = read_attachment(attachment)
+    if upload is not None:
+        data, mime, ext = upload
         stored = store_attachment(data, ext)
     dispute = Dispute(debtor_id=invoice.debtor_id, invoice_id=invoice.id, reason=reason,
                       message=message, attachment_path=stored, attachment_mime=mime,
                       status="open")
-    invoice.disputed = True
     db.session.add(dispute)
     db.session.flush()
     audit.record("debtor", invoice.debtor_id, "dispute.opened", dispute,
@@ -116,6 +129,7 @@ def open_dispute(invoice: Invoice, reason: str, message: str,
                         "attachment": mime})
     emit("dispute.opened", dispute)
     return dispute
+
 
 class ResolutionError(ValueError):
     """The resolution cannot be applied; the message says why."""

@@ -23,6 +23,7 @@ from portal.staff import (  # noqa: E402,F401  (the views register themselves on
     views_inbox,
     views_integrations,
     views_mail,
+    views_payments,
     views_policy,
     views_promises,
     views_templates,

@@ -1,8 +1,9 @@
 """Who may do what in the console, the idle timeout, and the console's own page setup.
 
-Roles: admin (everything and users), analyst (policy, templates, reports), agent (debtor
-timeline, disputes, promises, the inbox). `role_required(...)` guards a view; admins pass
-every check.
+Roles: admin (everything and users, refunds), analyst (policy, templates, reports, payment
+issues), agent (debtor timeline, disputes, promises, payment issues, the inbox). Refunds move money
+back to a card, so they are for admins only. `role_required(...)` guards a view; admins
+pass every check.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ SECTIONS = {
     "disputes": ("agent",),
     "inbox": ("agent",),
     "mail": ("analyst", "agent"),
+    "payments": ("analyst", "agent"),
+    "refunds": (),
     "users": (),
     "integrations": (),  # API keys and webhook endpoints: administrators only
 }
@@ -141,8 +144,11 @@ def _end_session() -> None:
 
 @bp.app_context_processor
 def _staff_helpers():
+    from portal.staff.payments import open_issue_count
+
     return {"staff_can": lambda section: can(current_staff(), section),
-            "current_staff": current_staff, "role_labels": ROLE_LABELS}
+            "current_staff": current_staff, "role_labels": ROLE_LABELS,
+            "payment_issue_count": open_issue_count}
 
 
 @bp.errorhandler(403)

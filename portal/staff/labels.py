@@ -41,7 +41,8 @@ STATUSES = {
     "partially_refunded": _l("partly refunded"), "kept": _l("kept"), "broken": _l("broken"),
     "active": _l("active"), "completed": _l("completed"), "resolved": _l("resolved"),
     "rejected": _l("rejected"), "accepted": _l("accepted"), "disputed": _l("disputed"),
-    "failed_attempt": _l("failed attempt"),
+    "failed_attempt": _l("failed attempt"), "confirming": _l("being confirmed"),
+    "charged_back": _l("disputed by the card holder"),
 }
 DISPUTE_REASONS = {"wrong_amount": _l("wrong amount"), "already_paid": _l("already paid"),
                    "not_received": _l("not received"), "other": _l("other")}

@@ -2,7 +2,8 @@
 
 `search_debtors(q)` matches name, external id, email or phone. `timeline(debtor, describe)`
 merges invoices, risk scores (with their reasons turned into phrases by `describe`), messages,
-payments, promises, plans, disputes and portal visits into one list of `Entry`.
+payments (with chargebacks), payment issues, promises, plans, disputes and portal visits into
+one list of `Entry`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from sqlalchemy import func, or_, select
 
 from portal.extensions import db
 from portal.models import (
+    Chargeback,
     Debtor,
     Dispute,
     InboundMessage,
     Invoice,
     Message,
     Payment,
+    PaymentIssue,
     PaymentPlan,
     PortalVisit,
     PromiseToPay,
@@ -38,7 +41,7 @@ ATTEMPT_EXPIRES = timedelta(hours=1)  # a card payment still pending after this 
 @dataclass
 class Entry:
     at: datetime
-    kind: str  # invoice|score|message|reply|payment|promise|plan|dispute|visit
+    kind: str  # invoice|score|message|reply|payment|issue|promise|plan|dispute|visit
     title: str
     status: str = ""  # a translated label
     details: list[str] = field(default_factory=list)
@@ -88,6 +91,7 @@ def timeline(debtor: Debtor, describe, money) -> list[Entry]:
     entries += _score_entries(invoices, describe)
     entries += _message_entries(debtor, invoices)
     entries += _payment_entries(debtor, money)
+    entries += _issue_entries(debtor)
     entries += _promise_entries(debtor, invoices, money)
     entries += _plan_entries(debtor, money)
     entries += _dispute_entries(debtor, invoices)
@@ -197,6 +201,12 @@ def _payment_entries(debtor, money):
                                                              "decline")))
         if p.failure_message:
             details.append(p.failure_message)
+        for case in db.session.scalars(select(Chargeback).where(Chargeback.payment_id == p.id)):
+            details.append(_("chargeback %(amount)s: %(outcome)s (%(status)s)",
+                             amount=money(case.amount_minor, case.currency),
+                             outcome=case.outcome, status=case.status))
+            if case.outcome == "open":
+                state = "charged_back"
         # Card and plan payments have real times (when the attempt started, or when Stripe
         # confirmed it); an imported payment only has its day.
         timed = p.method in ("card", "plan")
@@ -209,6 +219,16 @@ def _payment_entries(debtor, money):
             _("Payment %(amount)s", amount=money(p.amount_minor, p.currency))
         yield Entry(at, "payment", title, state, details, p,
                     date_only=not timed and p.received_on is not None)
+
+
+def _issue_entries(debtor):
+    from portal.staff.payments import ISSUE_LABELS
+
+    for issue in db.session.scalars(select(PaymentIssue).where(
+            PaymentIssue.debtor_id == debtor.id)):
+        yield Entry(issue.created_at, "issue",
+                    _("Payment issue: %(what)s", what=ISSUE_LABELS.get(issue.kind, issue.kind)),
+                    issue.status, [issue.stripe_ref], issue)
 
 
 def _promise_entries(debtor, invoices, money):

@@ -131,3 +131,7 @@ def ledger_invariant(request):
     yield
     _db.session.remove()
     assert ledger_violations() == []
+
+
+# Staff users and signed-in staff clients, for the console's refund and chargeback pages.
+from tests.staff.conftest import make_staff, staff_client  # noqa: E402,F401

@@ -104,3 +104,62 @@ def stripe_event(payment_intent_id: str, event_type: str = "payment_intent.succe
     events = gateway().client.v1.events.list({"type": event_type, "limit": 100})
     return next(e.to_dict() for e in events.data
                 if e.data.object.id == payment_intent_id)
+
+
+def charge_event(intent_id: str, event_id: str, event_type: str = "charge.refunded",
+                 **changes) -> dict:
+    """A charge event as Stripe sends it: the charge as Stripe holds it now (localstripe's,
+    with `changes` applied, e.g. `amount_refunded`, which localstripe never sends itself)
+    inside an Event envelope."""
+    import time
+
+    intent = gateway().retrieve_payment_intent(intent_id)
+    charge_id = intent["latest_charge"]
+    charge_id = charge_id if isinstance(charge_id, str) else charge_id["id"]
+    charge = gateway().client.v1.charges.retrieve(charge_id).to_dict()
+    charge.update(changes)
+    return {"id": event_id, "object": "event", "api_version": "2024-06-20",
+            "created": int(time.time()), "livemode": False, "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None}, "type": event_type,
+            "data": {"object": charge}}
+
+
+DISPUTE_EVIDENCE_FIELDS = (
+    "access_activity_log", "billing_address", "cancellation_policy",
+    "cancellation_policy_disclosure", "cancellation_rebuttal", "customer_communication",
+    "customer_email_address", "customer_name", "customer_purchase_ip", "customer_signature",
+    "duplicate_charge_documentation", "duplicate_charge_explanation", "duplicate_charge_id",
+    "product_description", "receipt", "refund_policy", "refund_policy_disclosure",
+    "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address",
+    "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
+    "uncategorized_file", "uncategorized_text")
+
+
+def dispute_event(intent_id: str, event_type: str, status: str, *,
+                  dispute_id: str = "du_test_chargeback", amount: int | None = None,
+                  currency: str | None = None, event_id: str | None = None,
+                  reason: str = "fraudulent") -> dict:
+    """A `charge.dispute.*` event exactly as Stripe documents it (API version 2024-06-20:
+    an Event whose data.object is a Dispute), for the real charge of `intent_id` at
+    localstripe, which has no disputes of its own. Sign it with `sign_payload`."""
+    import time
+
+    intent = gateway().retrieve_payment_intent(intent_id)
+    charge = intent["latest_charge"]
+    charge_id = charge if isinstance(charge, str) else charge["id"]
+    created = int(time.time())
+    dispute = {
+        "id": dispute_id, "object": "dispute",
+        "amount": intent["amount"] if amount is None else amount,
+        "balance_transactions": [], "charge": charge_id, "created": created,
+        "currency": currency or intent["currency"],
+        "evidence": dict.fromkeys(DISPUTE_EVIDENCE_FIELDS),
+        "evidence_details": {"due_by": created + 7 * 86400, "has_evidence": False,
+                             "past_due": False, "submission_count": 0},
+        "is_charge_refundable": status.startswith("warning_"), "livemode": False,
+        "metadata": {}, "payment_intent": intent_id, "reason": reason, "status": status,
+    }
+    return {"id": event_id or f"evt_{dispute_id}_{event_type.rsplit('.', 1)[-1]}_{status}",
+            "object": "event", "api_version": "2024-06-20", "created": created,
+            "data": {"object": dispute}, "livemode": False, "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None}, "type": event_type}

@@ -14,7 +14,13 @@ from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation, StripeEvent, utcnow
 from tests.factories import deliver, make_debtor, make_invoice, sign_in
 from tests.payments.conftest import WEBHOOK_SECRET
-from tests.payments.helpers import charge_behind_our_back, pay, sign_payload, stripe_event
+from tests.payments.helpers import (
+    charge_behind_our_back,
+    charge_event,
+    pay,
+    sign_payload,
+    stripe_event,
+)
 
 
 def _debtor():
@@ -148,10 +154,8 @@ def test_refund_reopens_balances_and_the_refund_webhook_is_a_no_op(stripe_app, c
     assert (first.status, second.status) == ("paid", "open")  # the newest reopens first
     assert second.balance_minor == 30_000_00
     assert payment.status == "partially_refunded"
-    event = {"id": "evt_refund_1", "object": "event", "type": "charge.refunded",
-             "data": {"object": {"id": "ch_x", "object": "charge",
-                                 "payment_intent": payment.stripe_payment_intent_id,
-                                 "amount_refunded": 30_000_00}}}
+    event = charge_event(payment.stripe_payment_intent_id, "evt_refund_1",
+                         amount_refunded=30_000_00)
     assert _post_event(client, event).status_code == 200
     db.session.refresh(payment)
     assert payment.refunded_minor == 30_000_00
@@ -185,10 +189,7 @@ def test_a_refund_event_that_overtakes_the_success_event_is_applied_in_order(
     sign_in(client, debtor)
     payment_id, intent_id = charge_behind_our_back(client)
     gateway().refund(intent_id, 10_000_00, "test-refund-early")
-    refund_event = {"id": "evt_refund_first", "object": "event", "type": "charge.refunded",
-                    "data": {"object": {"id": "ch_x", "object": "charge",
-                                        "payment_intent": intent_id,
-                                        "amount_refunded": 10_000_00}}}
+    refund_event = charge_event(intent_id, "evt_refund_first", amount_refunded=10_000_00)
     # The charge event names the PaymentIntent; our payment does not know it yet.
     payment = db.session.get(Payment, payment_id)
     payment.stripe_payment_intent_id = intent_id
