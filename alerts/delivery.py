@@ -1,17 +1,17 @@
 """Turning claimed outbox rows into rendered messages, re-checking suppressions at send time.
 
 Between planning and sending a debtor may have paid, disputed, promised a date or opted
-out; such a message is cancelled with the reason instead of being sent.
+out; such a reminder is cancelled with the reason instead of being sent. Other kinds
+(sign-in links, receipts, notices, replies) are rendered by `alerts.transactional`. Every
+email carries the debtor's signed Reply-To (`replies.tokens`), so answers come back.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime
 
-from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from alerts.calendar import Profile, profile_for, zone
 from alerts.channels import Outgoing
@@ -20,10 +20,11 @@ from alerts.facts import DebtorFact, InvoiceFact
 from alerts.settings import current_policy
 from alerts.snapshot import consented_channels
 from alerts.templates import overrides_loaded, render_message
+from alerts.transactional import LINK_PURPOSES, block_kind, render_kind
 from portal.extensions import db
+from portal.links import mint
 from portal.models import (
     CHANNELS,
-    AccessLink,
     Debtor,
     Dispute,
     Installment,
@@ -33,17 +34,11 @@ from portal.models import (
     PromiseToPay,
     PushSubscription,
     ReminderPause,
-    utcnow,
 )
+from replies.tokens import reply_address
 
 log = logging.getLogger("saldo.alerts")
 RENDER_FAILED = "render_failed"
-
-
-def installment_id(message: Message) -> int | None:
-    """Plan-instalment messages name the instalment in their dedupe key (`<d>:i<id>:…`)."""
-    part = message.dedupe_key.split(":")[1]
-    return int(part[1:]) if part.startswith("i") else None
 
 
 class BatchFacts:
@@ -66,7 +61,7 @@ class BatchFacts:
             select(ReminderPause.debtor_id, func.max(ReminderPause.until))
             .where(ReminderPause.debtor_id.in_({m.debtor_id for m in messages}))
             .group_by(ReminderPause.debtor_id)).all())
-        inst_ids = {installment_id(m) for m in messages if m.invoice_id is None}
+        inst_ids = {m.installment_id for m in messages if m.installment_id is not None}
         self.installments = {i.id: i for i in db.session.scalars(
             select(Installment).where(Installment.id.in_(inst_ids)))}
 
@@ -94,14 +89,17 @@ def debtor_fact(debtor: Debtor) -> DebtorFact:
 def block_reason(message: Message, debtor: Debtor, today, facts: BatchFacts,
                  profile: Profile | None = None) -> str | None:
     """Why this message must not go out any more (None: send it): the same
-    `alerts.eligibility.ineligible` the planner applied, on today's facts."""
+    `alerts.eligibility.ineligible` the planner applied, on today's facts. Other kinds
+    (sign-in links, receipts, replies …) answer something the debtor did: `block_kind`."""
+    if message.kind != "reminder":
+        return block_kind(message, debtor)
     if message.invoice_id is not None:
         invoice = facts.invoice_fact(message.invoice_id)
         if invoice is None:
             return "paid"
         return ineligible(today, invoice=invoice, debtor=debtor_fact(debtor),
                           channel=message.channel, profile=profile)
-    inst = facts.installments.get(installment_id(message))
+    inst = facts.installments.get(message.installment_id)
     return ineligible(today, installment_pending=inst is not None and inst.status == "pending",
                       debtor=debtor_fact(debtor), channel=message.channel, profile=profile)
 
@@ -115,53 +113,55 @@ def _recipient(message: Message, debtor: Debtor) -> str:
 
 
 def issue_links(pairs: list[tuple[Message, Debtor]]) -> dict[int, tuple[str, str]]:
-    """{message id: (account link, unsubscribe link)} for a batch, with one bulk insert.
-
-    The same AccessLink rows and signed tokens as portal.links.account_url/unsubscribe_url,
-    minted in bulk: issuing them one by one (a flush each) dominated dispatch time.
-    """
-    from portal.links import _serializer
-
-    serializer = _serializer()
-    base = current_app.config["BASE_URL"].rstrip("/")
-    rows, links = [], {}
+    """{message id: (account link, unsubscribe link)} for a batch, minted in bulk by
+    `portal.links.mint` (only the links each kind carries; others are "")."""
+    requests, owners = [], []
     for message, debtor in pairs:
-        urls = []
-        for purpose, prefix in (("account", "l"), ("unsubscribe", "u")):
-            link_id = secrets.token_hex(16)
-            rows.append({"id": link_id, "debtor_id": debtor.id, "purpose": purpose,
-                         "message_id": message.id, "failures": 0, "created_at": utcnow()})
-            token = serializer.dumps({"l": link_id, "d": debtor.id, "p": purpose})
-            urls.append(f"{base}/{prefix}/{token}")
-        links[message.id] = (urls[0], urls[1])
-    if rows:
-        db.session.execute(insert(AccessLink), rows)
-    return links
+        for purpose in LINK_PURPOSES.get(message.kind, ()):
+            requests.append((debtor.id, purpose, message.id))
+            owners.append((message.id, purpose))
+    links: dict[int, dict[str, str]] = {m.id: {} for m, _ in pairs}
+    for (message_id, purpose), url in zip(owners, mint(requests), strict=True):
+        links[message_id][purpose] = url
+    return {mid: (got.get("account", ""), got.get("unsubscribe", ""))
+            for mid, got in links.items()}
 
 
 def render(message: Message, debtor: Debtor, today, links: tuple[str, str],
            facts: BatchFacts) -> Outgoing:
     """Render one claimed message into an Outgoing."""
+    if message.kind != "reminder":
+        subject, text, html = render_kind(message, debtor, links[0])
+    else:
+        subject, text, html = _render_reminder(message, debtor, today, links, facts)
+    subscriptions = []
+    if message.channel == "push":
+        subscriptions = [tuple(r) for r in db.session.execute(
+            select(PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh,
+                   PushSubscription.auth).where(PushSubscription.debtor_id == debtor.id))]
+    headers = {}
+    if message.thread_ref:
+        headers = {"In-Reply-To": message.thread_ref, "References": message.thread_ref}
+    return Outgoing(message.id, message.dedupe_key, message.channel,
+                    _recipient(message, debtor), subject, text, html, links[1], links[0],
+                    subscriptions, reply_to=reply_address(debtor.id)
+                    if message.channel == "email" else "", headers=headers)
+
+
+def _render_reminder(message: Message, debtor: Debtor, today, links: tuple[str, str],
+                     facts: BatchFacts) -> tuple[str, str, str]:
     from alerts.views import pixel_url
 
     invoice, context = None, {"today": today, "link": links[0], "unsubscribe": links[1]}
     if message.invoice_id is not None:
         invoice = facts.invoices[message.invoice_id]
     else:
-        inst = facts.installments[installment_id(message)]
+        inst = facts.installments[message.installment_id]
         context.update(due_on=inst.due_on, amount_minor=inst.amount_minor,
                        currency=inst.plan.currency, reference=f"#{inst.seq}")
     if message.channel == "email":
         context["pixel"] = pixel_url(message.id)
-    subject, text, html = render_message(message, debtor, invoice, context)
-    subscriptions = []
-    if message.channel == "push":
-        subscriptions = [tuple(r) for r in db.session.execute(
-            select(PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh,
-                   PushSubscription.auth).where(PushSubscription.debtor_id == debtor.id))]
-    return Outgoing(message.id, message.dedupe_key, message.channel,
-                    _recipient(message, debtor), subject, text, html, links[1], links[0],
-                    subscriptions)
+    return render_message(message, debtor, invoice, context)
 
 
 def prepare(ids: list[int], now: datetime) -> list[tuple]:

@@ -68,12 +68,16 @@ def expire_missed(now: datetime, lease_seconds: int | None = None) -> int:
     return cancelled
 
 
-def claim(now: datetime, batch: int, lease_seconds: int) -> list[int]:
-    """Atomically mark up to `batch` due rows as 'sending' (and take over stale ones)."""
+def claim(now: datetime, batch: int, lease_seconds: int,
+          kinds: tuple[str, ...] | None = None) -> list[int]:
+    """Atomically mark up to `batch` due rows as 'sending' (and take over stale ones);
+    only rows of `kinds` when given (the urgent loop)."""
     stale = now - timedelta(seconds=lease_seconds)
     open_window = Message.not_after.is_(None) | (Message.not_after > now)
     due = (((Message.status == "pending") & (Message.send_at <= now)) |
            ((Message.status == "sending") & (Message.claimed_at < stale))) & open_window
+    if kinds is not None:
+        due = due & Message.kind.in_(kinds)
     # A materialised CTE: PostgreSQL must not re-run the LIMIT … SKIP LOCKED pick per row.
     chosen = (select(Message.id).where(due).order_by(Message.send_at, Message.id).limit(batch)
               .with_for_update(skip_locked=True).cte("picked")
@@ -223,8 +227,10 @@ class Pipeline:
 
 
 def dispatch(now: datetime | None = None, batch: int = 50, limit: int | None = None,
-             channels: dict | None = None, workers: int | None = None) -> dict:
-    """Send every due message; return counts (sent, retry, failed, cancelled).
+             channels: dict | None = None, workers: int | None = None,
+             kinds: tuple[str, ...] | None = None) -> dict:
+    """Send every due message (of `kinds`, when given); return counts (sent, retry,
+    failed, cancelled).
 
     `workers` sender threads (ALERTS_SEND_WORKERS, default 8) each hold their own provider
     connection; outcomes are recorded by this thread, a group per commit.
@@ -243,7 +249,7 @@ def dispatch(now: datetime | None = None, batch: int = 50, limit: int | None = N
                 line.collect(block=False)  # record finished sends before anything slow
                 if not exhausted and len(line.waiting) < workers:
                     size = batch if limit is None else min(batch, limit - claimed)
-                    ids = claim(now, size, lease) if size > 0 else []
+                    ids = claim(now, size, lease, kinds) if size > 0 else []
                     exhausted = not ids
                     claimed += len(ids)
                     line.add(prepare(ids, now) if ids else [])

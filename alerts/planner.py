@@ -26,7 +26,8 @@ __all__ = ["load_snapshot", "plan", "preview"]
 def _row(item: Decision, snapshot: Snapshot, now: datetime) -> dict:
     debtor = snapshot.debtors[item.debtor_id]
     return {
-        "debtor_id": item.debtor_id, "invoice_id": item.invoice_id,
+        "debtor_id": item.debtor_id, "kind": "reminder", "invoice_id": item.invoice_id,
+        "installment_id": item.installment_id,
         "channel": item.channel or "none", "template": item.kind, "tone": item.tone,
         "rule": item.rule, "reason": item.reason[:64], "locale": debtor.locale,
         "band": item.band,

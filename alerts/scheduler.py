@@ -45,6 +45,10 @@ JOBS = (
     Job("alerts_plan_dispatch", "alerts.jobs:plan_and_dispatch", "cron", {"minute": 5},
         at_start=True),
     Job("alerts_dispatch", "alerts.jobs:dispatch_due", "interval", {"minutes": 10}, grace=300),
+    # Sign-in links, receipts, notices, replies: watched continuously (see alerts.urgent).
+    Job("outbox_urgent", "alerts.urgent:urgent_loop", "interval", {"seconds": 60}, grace=30,
+        at_start=True),
+    Job("replies_imap", "replies.imap:poll_mailbox", "interval", {"minutes": 1}, grace=60),
     Job("promises_broken", "portal.operations.promises:mark_broken_promises", "cron",
         {"hour": 1, "minute": 15}, pass_today=True),
     Job("installments_charge", "payments.jobs:charge_due_installments", "cron",

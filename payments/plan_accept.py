@@ -103,7 +103,7 @@ def _announce(plan: PaymentPlan, debtor: Debtor) -> None:
         card = gateway().retrieve_payment_method(plan.stripe_payment_method_id).get("card") or {}
     except GatewayUnavailable:
         card = {}
-    send_plan_notice(debtor, "accepted", plan=plan, last4=card.get("last4"))
+    send_plan_notice(debtor, "accepted", plan.installments[0], last4=card.get("last4"))
 
 
 def _charge_first(first: Installment, debtor: Debtor, method_id: str,

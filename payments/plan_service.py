@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
@@ -162,7 +161,6 @@ def _installment_failed(installment: Installment, payment: Payment, code: str,
     installment.next_attempt_on = retry_date(installment.due_on, installment.attempts,
                                              retry_days, today)
     debtor = db.session.get(Debtor, plan.debtor_id)
-    url = current_app.config["BASE_URL"].rstrip("/") + f"/plans/{plan.id}"
     if installment.next_attempt_on is None:
         plan.status, plan.ended_at = "broken", utcnow()
         for invoice in plan_invoices(plan):
@@ -170,13 +168,13 @@ def _installment_failed(installment: Installment, payment: Payment, code: str,
         record("system", None, "plan.broken", plan, after={"installment": installment.seq})
         emit("plan.broken", plan)
         db.session.commit()
-        send_plan_notice(debtor, "broken", installment=installment, url=url)
+        send_plan_notice(debtor, "broken", installment)
         return "broken"
     record("system", None, "plan.installment_failed", plan,
            after={"installment": installment.seq, "code": code,
                   "next_attempt_on": installment.next_attempt_on.isoformat()})
     db.session.commit()
-    send_plan_notice(debtor, "charge_failed", installment=installment, url=url)
+    send_plan_notice(debtor, "charge_failed", installment)
     return "failed"
 
 

@@ -101,6 +101,7 @@ BLUEPRINT_MODULES = (
     "payments.views",
     "payments.webhooks",
     "alerts.views",
+    "replies.views",
     "portal.api",
 )
 

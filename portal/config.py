@@ -116,8 +116,6 @@ class Config:
     IDENTITY_CHECK = env("SALDO_IDENTITY_CHECK", "document_last4")
     # Key for the identity-fact HMAC (defaults to SECRET_KEY; set it to rotate SECRET_KEY).
     IDENTITY_PEPPER = env("SALDO_IDENTITY_PEPPER")
-    # Email requested links after the response, so timing does not reveal a matching contact.
-    LINK_MAIL_ASYNC = env_bool("SALDO_LINK_MAIL_ASYNC", True)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SALDO_SECURE_COOKIES", False)
@@ -159,6 +157,28 @@ class Config:
     MAIL_FROM = env("MAIL_FROM", "Saldo <no-reply@saldo.local>")
     # Where the demo's local mail sink writes messages, so the staff area can show them.
     MAILSINK_FOLDER = env("SALDO_MAILSINK_FOLDER")
+    # Replies: every email's Reply-To is reply+<signed token>@INBOUND_DOMAIN (route that
+    # domain's mail to POST /inbound/email or to the IMAP mailbox below).
+    INBOUND_DOMAIN = env("SALDO_INBOUND_DOMAIN", "reply.saldo.local")
+    REPLY_TOKEN_KEY = env("SALDO_REPLY_TOKEN_KEY")  # None: derived from SECRET_KEY
+    # POST /inbound/email: the shared secret (header X-Saldo-Inbound-Secret, ?secret= or
+    # the password of https://user:secret@host/inbound/email). Unset: every post is 403.
+    INBOUND_EMAIL_SECRET = env("SALDO_INBOUND_EMAIL_SECRET")
+    # POST /inbound/twilio is verified with SMS_AUTH_TOKEN against this URL (set it when a
+    # proxy changes what the app sees), else the request's own URL.
+    TWILIO_WEBHOOK_URL = env("SALDO_TWILIO_WEBHOOK_URL")
+    INBOUND_RATE_LIMIT = env("SALDO_INBOUND_RATE_LIMIT", "120 per minute")
+    INBOUND_SENDER_RATE_LIMIT = env("SALDO_INBOUND_SENDER_RATE_LIMIT", "20 per minute")
+    # Optional IMAP mailbox polled every minute for replies (a plain mailbox, no provider).
+    IMAP_HOST = env("SALDO_IMAP_HOST")
+    IMAP_PORT = env_int("SALDO_IMAP_PORT", 993)
+    IMAP_SSL = env_bool("SALDO_IMAP_SSL", True)
+    IMAP_USER = env("SALDO_IMAP_USER")
+    IMAP_PASSWORD = env("SALDO_IMAP_PASSWORD")
+    IMAP_FOLDER = env("SALDO_IMAP_FOLDER", "INBOX")
+    # The urgent outbox loop (sign-in links, receipts, replies): its run length and poll.
+    URGENT_LOOP_SECONDS = env_int("SALDO_URGENT_LOOP_SECONDS", 58)
+    URGENT_POLL_SECONDS = float(env("SALDO_URGENT_POLL_SECONDS", "0.25"))
 
     # SMS / WhatsApp through a Twilio-compatible API; empty base URL: record to the outbox only.
     SMS_API_BASE = env("SMS_API_BASE")
@@ -210,7 +230,6 @@ class TestConfig(Config):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
-    LINK_MAIL_ASYNC = False
     WTF_CSRF_ENABLED = True
     RATELIMIT_ENABLED = True
     BASE_URL = "http://localhost"

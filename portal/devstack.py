@@ -149,6 +149,28 @@ def _register_stripe_webhook(port: int) -> None:
         pass
 
 
+def demo_environment(instance: Path, port: int) -> dict:
+    """The children's environment: one instance, the demo's URLs, and the shared secret
+    the mail sink uses to hand replies to the web app (made once per instance)."""
+    secret_file = instance / "inbound-secret"
+    if not secret_file.exists():
+        import secrets
+
+        instance.mkdir(parents=True, exist_ok=True)
+        secret_file.write_text(secrets.token_urlsafe(24))
+    return dict(os.environ, SALDO_INSTANCE_PATH=str(instance),
+                SALDO_BASE_URL=f"http://{HOST}:{port}",
+                SALDO_MAILSINK_FOLDER=str(instance / "mailsink"),
+                SALDO_INBOUND_EMAIL_SECRET=secret_file.read_text().strip())
+
+
+def sink_command(smtp_port: int, folder: Path, web_port: int, env: dict) -> list[str]:
+    """The mail sink's command line: replies go to the web app's POST /inbound/email."""
+    return [sys.executable, "-m", "portal.mailsink", "--port", str(smtp_port),
+            "--folder", str(folder), "--inbound-url", f"http://{HOST}:{web_port}/inbound/email",
+            "--inbound-domain", env.get("SALDO_INBOUND_DOMAIN", "reply.saldo.local")]
+
+
 DEMO_RECEIVER = "Demo receiver"
 
 
@@ -232,8 +254,7 @@ def demo_command(port: int, no_serve: bool) -> None:
         return
     instance = Path(current_app.instance_path)
     mail_folder = instance / "mailsink"
-    env = dict(os.environ, SALDO_INSTANCE_PATH=str(instance),
-               SALDO_BASE_URL=f"http://{HOST}:{port}", SALDO_MAILSINK_FOLDER=str(mail_folder))
+    env = demo_environment(instance, port)
     children: list[subprocess.Popen] = []
     bin_dir = Path(sys.executable).parent
     if not _listening(STRIPE_PORT) and (bin_dir / "localstripe").exists():
@@ -242,8 +263,7 @@ def demo_command(port: int, no_serve: bool) -> None:
             "--from-scratch"], env))
     if not _listening(SMTP_PORT):
         children.append(_start(f"mail sink on :{SMTP_PORT}", [
-            sys.executable, "-m", "portal.mailsink", "--port", str(SMTP_PORT),
-            "--folder", str(mail_folder)], env))
+            *sink_command(SMTP_PORT, mail_folder, port, env)], env))
     if module_exists("alerts.scheduler"):
         children.append(_start("scheduler", [sys.executable, "-m", "portal.cli", "scheduler"],
                                env))
@@ -268,6 +288,10 @@ def demo_command(port: int, no_serve: bool) -> None:
                    f"http://{HOST}:{port}/staff/mail; webhook deliveries: "
                    f"http://{HOST}:{port}/staff/webhooks/deliveries; API reference: "
                    f"http://{HOST}:{port}/api/v1/reference")
+        click.echo(f"Replies: answer a reminder by mailing its Reply-To address through the "
+                   f"sink (SMTP {HOST}:{SMTP_PORT}), or run `saldo replies ingest --channel "
+                   f"email --sender <debtor email> --text '…'`; they show in the staff inbox "
+                   f"(http://{HOST}:{port}/staff/inbox).")
     click.echo("Press Ctrl-C to stop.")
     _wait(children)
 

@@ -19,7 +19,7 @@ from flask_babel import Babel
 
 LOCALE_COOKIE = "saldo_locale"
 ROOT = Path(__file__).resolve().parents[1]
-CATALOGUE_PACKAGES = ("portal", "payments", "alerts", "risk")
+CATALOGUE_PACKAGES = ("portal", "payments", "alerts", "risk", "replies")
 
 
 def translation_directories() -> list[Path]:

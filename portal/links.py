@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import insert
 
 from portal.extensions import db
-from portal.models import AccessLink, Debtor
+from portal.models import AccessLink, Debtor, utcnow
 
 SALT = "saldo.debtor-link.v1"
 PURPOSES = ("account", "unsubscribe")
+PREFIXES = {"account": "l", "unsubscribe": "u"}
 
 
 class LinkError(Exception):
@@ -52,27 +54,40 @@ def max_age_seconds(purpose: str) -> int:
     return int(current_app.config["LINK_MAX_AGE_DAYS"]) * 86400
 
 
+def mint(requests: list[tuple[int, str, int | None]]) -> list[str]:
+    """Absolute links for many (debtor id, purpose, message id) at once: one bulk insert of
+    AccessLink rows, one signed token each (the caller commits). The one place links are made.
+    """
+    rows, urls = [], []
+    serializer = _serializer()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    now = utcnow()
+    for debtor_id, purpose, message_id in requests:
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown link purpose {purpose!r}")
+        link_id = secrets.token_hex(16)
+        rows.append({"id": link_id, "debtor_id": debtor_id, "purpose": purpose,
+                     "message_id": message_id, "failures": 0, "created_at": now})
+        token = serializer.dumps({"l": link_id, "d": debtor_id, "p": purpose})
+        urls.append(f"{base}/{PREFIXES[purpose]}/{token}")
+    if rows:
+        db.session.execute(insert(AccessLink), rows)
+    return urls
+
+
 def issue_token(debtor: Debtor, purpose: str = "account", message_id: int | None = None) -> str:
-    """Create an AccessLink row for `debtor` and return its signed token (the caller commits)."""
-    if purpose not in PURPOSES:
-        raise ValueError(f"unknown link purpose {purpose!r}")
-    link = AccessLink(id=secrets.token_hex(16), debtor_id=debtor.id, purpose=purpose,
-                      message_id=message_id)
-    db.session.add(link)
-    db.session.flush()
-    return _serializer().dumps({"l": link.id, "d": debtor.id, "p": purpose})
+    """One link's signed token (the last part of its URL); the caller commits."""
+    return mint([(debtor.id, purpose, message_id)])[0].rsplit("/", 1)[1]
 
 
 def account_url(debtor: Debtor, message_id: int | None = None) -> str:
-    """Absolute link to the debtor's account, for messages sent from background jobs."""
-    token = issue_token(debtor, "account", message_id)
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/l/{token}"
+    """Absolute link to the debtor's account (the caller commits)."""
+    return mint([(debtor.id, "account", message_id)])[0]
 
 
 def unsubscribe_url(debtor: Debtor, message_id: int | None = None) -> str:
     """Absolute one-click unsubscribe link (no sign-in needed)."""
-    token = issue_token(debtor, "unsubscribe", message_id)
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/u/{token}"
+    return mint([(debtor.id, "unsubscribe", message_id)])[0]
 
 
 def open_token(token: str, purpose: str) -> OpenedLink:

@@ -1,4 +1,10 @@
-"""Understanding debtors' replies: intent, promised date, amount and language.
+"""Replies: what debtors (and strangers) send back, and understanding them.
+
+`replies.ingest.ingest_reply` is the one way in (webhooks, the mail sink handoff, the IMAP
+poller, `saldo replies ingest` and the portal's contact form); `replies.handlers` run after
+each stored message; the staff inbox is `replies.inbox`.
+
+Understanding debtors' replies: intent, promised date, amount and language.
 
 Plain Python (no Flask) except ``cli.py`` and ``registry.py``. The pipeline, in
 ``understand.py``: normalise the text (``text.py``), apply explicit rules first (``rules.py``:

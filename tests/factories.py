@@ -91,3 +91,12 @@ def csrf_token(client, url: str, status: int | None = None) -> str:
     match = _CSRF.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} ({page.status_code})"
     return match.group(1)
+
+
+def deliver() -> dict:
+    """Send what the outbox holds for people waiting (sign-in links, receipts, notices,
+    replies), as the scheduler's urgent loop does within seconds of a request."""
+    from alerts.enqueue import URGENT_KINDS
+    from alerts.outbox import dispatch
+
+    return dispatch(kinds=URGENT_KINDS)

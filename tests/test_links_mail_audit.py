@@ -1,4 +1,4 @@
-"""Shared services: signed debtor links, the audit log and SMTP mail to a real local server."""
+"""Shared services: signed debtor links (one at a time and in bulk) and the audit log."""
 
 import time
 
@@ -7,7 +7,6 @@ import pytest
 from portal.audit import record
 from portal.extensions import db
 from portal.links import LinkError, account_url, issue_token, open_token, unsubscribe_url
-from portal.mailer import MailError, build_email, send_email
 from portal.models import AuditEvent
 from tests.factories import make_debtor
 
@@ -56,23 +55,23 @@ def test_audit_event_records_target_and_values(app):
     assert event.before == {"a": 1} and event.after == {"a": 2}
 
 
-def test_email_reaches_a_real_smtp_server(app, smtp_server):
-    message = build_email("ana@example.com", "Hola", "texto", "<p>html</p>",
-                          headers={"List-Unsubscribe": "<http://localhost/u/x>"})
-    message_id = send_email(message)
-    assert len(smtp_server.messages) == 1
-    got = smtp_server.messages[0]
-    assert got["Message-ID"] == message_id and got["List-Unsubscribe"]
-    assert got.get_body(("html",)).get_content().strip() == "<p>html</p>"
+def test_links_are_minted_in_bulk_with_one_row_each(app):
+    from sqlalchemy import func, select
 
+    from portal.links import mint
+    from portal.models import AccessLink
 
-def test_unreachable_smtp_is_a_transient_error(app):
-    from tests.conftest import free_port
-
-    app.config.update(SMTP_PORT=free_port())
-    with pytest.raises(MailError) as failure:
-        send_email(build_email("ana@example.com", "x", "y"), timeout=2)
-    assert failure.value.transient
+    debtors = [make_debtor() for _ in range(3)]
+    urls = mint([(d.id, purpose, None) for d in debtors
+                 for purpose in ("account", "unsubscribe")])
+    db.session.commit()
+    assert len(set(urls)) == 6
+    assert db.session.scalar(select(func.count()).select_from(AccessLink)) == 6
+    opened = open_token(urls[2].rsplit("/", 1)[1], "account")
+    assert opened.debtor.id == debtors[1].id
+    assert open_token(urls[5].rsplit("/", 1)[1], "unsubscribe").debtor.id == debtors[2].id
+    with pytest.raises(ValueError):
+        mint([(debtors[0].id, "admin", None)])
 
 
 def test_debtor_and_staff_ids_load_the_right_kind_of_user(app):

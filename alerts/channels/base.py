@@ -32,6 +32,8 @@ class Outgoing:
     link: str = ""
     push_subscriptions: list = field(default_factory=list)  # (id, endpoint, p256dh, auth)
     gone_subscription_ids: list = field(default_factory=list)  # set by the push adapter
+    reply_to: str = ""  # email: the debtor's signed reply address
+    headers: dict = field(default_factory=dict)  # email: In-Reply-To / References
 
     @property
     def idempotency_key(self) -> str:

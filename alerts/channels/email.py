@@ -39,6 +39,11 @@ def mime_bytes(message: Outgoing, sender: str) -> bytes:
     headers = {"From": sender, "To": message.to, "Subject": _header(message.subject),
                "Date": formatdate(usegmt=True), "Message-ID": message_id_for(message, sender),
                "MIME-Version": "1.0", "X-Saldo-Message": str(message.message_id)}
+    if message.reply_to:
+        headers["Reply-To"] = message.reply_to
+    for name in ("In-Reply-To", "References"):
+        if message.headers.get(name):
+            headers[name] = message.headers[name]
     if message.unsubscribe_url:
         headers["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

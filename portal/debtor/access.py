@@ -6,20 +6,14 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
-import threading
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask import current_app
 from sqlalchemy import func, or_, select, update
 
+from alerts.enqueue import enqueue
 from portal import audit
 from portal.extensions import db
-from portal.i18n import ui_language
-from portal.links import account_url
-from portal.mailer import MailError, build_email, send_email
 from portal.models import AccessLink, Debtor, Message, PortalVisit
 
 log = logging.getLogger(__name__)
@@ -50,7 +44,8 @@ def find_by_contact(contact: str) -> tuple[Debtor | None, str | None]:
 
 
 def send_link(debtor: Debtor, reason: str) -> bool:
-    """Send a fresh account link to the contact on file; commits the link. False if none.
+    """Queue a fresh account link to the contact on file (urgent: it leaves within seconds,
+    sent by the dispatcher); commits. False when there is no contact.
 
     A request that matched the debtor's phone is answered by SMS to that phone; anything
     else goes to the email on file, or by SMS when the debtor has only a phone.
@@ -59,39 +54,11 @@ def send_link(debtor: Debtor, reason: str) -> bool:
     if not by_sms and not debtor.email:
         log.info("no contact on file for debtor %s; link not sent", debtor.id)
         return False
-    url = account_url(debtor)
+    channel = "sms" if by_sms else "email"
+    enqueue(debtor, "signin_link", channel, reason=reason)
     audit.record("system", None, "link.sent", debtor,
-                 after={"reason": reason, "channel": "sms" if by_sms else "email"})
+                 after={"reason": reason, "channel": channel})
     db.session.commit()
-    with force_locale(ui_language(debtor.locale) or "es"):
-        if by_sms:
-            text = _("Your link to your account: %(url)s", url=url)
-        else:
-            subject = _("Your link to your account")
-            body = render_template("debtor/email/link.txt", debtor=debtor, url=url)
-    if by_sms:
-        return _send_sms(debtor, text)
-    try:
-        send_email(build_email(debtor.email, subject, body))
-    except MailError as exc:
-        log.warning("could not email a link to debtor %s: %s", debtor.id, exc)
-        return False
-    return True
-
-
-def _send_sms(debtor: Debtor, text: str) -> bool:
-    """Through the configured SMS adapter (a Twilio-compatible API, or the outbox recorder)."""
-    from alerts.channels import ChannelError, Outgoing, channel_for
-
-    channel = channel_for("sms", current_app.config)
-    try:
-        channel.send(Outgoing(message_id=0, dedupe_key=f"link:{debtor.id}:{secrets.token_hex(8)}",
-                              channel="sms", to=debtor.phone, subject="", text=text))
-    except ChannelError as exc:
-        log.warning("could not text a link to debtor %s: %s", debtor.id, exc)
-        return False
-    finally:
-        channel.close()
     return True
 
 
@@ -106,31 +73,17 @@ def link_requests_exhausted(debtor: Debtor) -> bool:
     do not count.
     """
     since = datetime.now(UTC) - timedelta(hours=1)
-    sent = db.session.scalar(select(func.count()).select_from(AccessLink).where(
-        AccessLink.debtor_id == debtor.id, AccessLink.purpose == "account",
-        AccessLink.message_id.is_(None), AccessLink.created_at >= since))
+    sent = db.session.scalar(select(func.count()).select_from(Message).where(
+        Message.debtor_id == debtor.id, Message.kind == "signin_link",
+        Message.created_at >= since))
     return int(sent or 0) >= int(current_app.config.get("LINK_REQUESTS_PER_HOUR",
                                                          LINKS_PER_HOUR))
 
 
 def send_link_soon(debtor: Debtor, reason: str) -> None:
-    """Send a link without making the caller wait (LINK_MAIL_ASYNC): the "get my link" answer
-    then takes the same time whether or not a contact matched."""
-    if not current_app.config.get("LINK_MAIL_ASYNC"):
-        send_link(debtor, reason)
-        return
-    app = current_app._get_current_object()
-
-    def run(debtor_id: int) -> None:
-        with app.app_context():
-            try:
-                found = db.session.get(Debtor, debtor_id)
-                if found is not None:
-                    send_link(found, reason)
-            finally:
-                db.session.remove()
-
-    threading.Thread(target=run, args=(debtor.id,), name="send-link", daemon=True).start()
+    """Queue a link: the request only writes one outbox row, so "get my link" takes the same
+    time whether or not a contact matched, and no thread runs in the web process."""
+    send_link(debtor, reason)
 
 
 VISIT_EVERY_MINUTES = 10

@@ -84,3 +84,7 @@ class PreferencesForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     pass
+
+
+class ContactForm(FlaskForm):
+    text = TextAreaField(_l("Your message"), validators=[DataRequired(), Length(max=4000)])

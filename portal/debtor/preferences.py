@@ -111,3 +111,32 @@ def unsubscribe_push(debtor: Debtor, endpoint: str) -> bool:
     if remaining is None:
         debtor.allow_push = False
     return True
+
+
+def opt_out_channel(debtor: Debtor, channel: str, *, source: str, actor_type: str = "debtor",
+                    actor_id=None) -> bool:
+    """Stop every reminder on one channel now (a STOP reply, say); the caller commits.
+
+    Pending reminders on that channel are cancelled. Returns False when the channel was
+    already off (nothing changed).
+    """
+    from sqlalchemy import update
+
+    from portal.models import Message
+
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    field = f"allow_{channel}"
+    if not getattr(debtor, field):
+        return False
+    before = snapshot(debtor)
+    setattr(debtor, field, False)
+    if debtor.preferred_channel == channel:
+        debtor.preferred_channel = None
+    db.session.execute(update(Message).where(
+        Message.debtor_id == debtor.id, Message.channel == channel, Message.kind == "reminder",
+        Message.status == "pending").values(status="cancelled", last_error="opted_out"))
+    audit.record(actor_type, debtor.id if actor_id is None else actor_id,
+                 "preferences.channel_opt_out", debtor, before=before,
+                 after={**snapshot(debtor), "channel": channel, "source": source})
+    return True

@@ -2,7 +2,9 @@
 
 from portal.models.admin import AlertPolicy, AuditEvent, StaffUser, StripeEvent
 from portal.models.alerts import MessageTemplate, SchedulerLock
+from portal.models.conversations import Conversation, InboundMessage, ReplySnippet
 from portal.models.engagement import (
+    MESSAGE_KINDS,
     AccessLink,
     Dispute,
     Installment,
@@ -37,6 +39,10 @@ from portal.models.types import UTCDateTime, utcnow
 
 __all__ = [
     "CHANNELS",
+    "MESSAGE_KINDS",
+    "Conversation",
+    "InboundMessage",
+    "ReplySnippet",
     "AccessLink",
     "AlertPolicy",
     "ApiKey",

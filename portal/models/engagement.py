@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Date,
@@ -133,14 +134,36 @@ class Installment(db.Model):
     )
 
 
+MESSAGE_KINDS = ("reminder", "signin_link", "receipt", "plan_notice", "dispute_outcome",
+                 "staff_notification", "reply", "opt_out_confirmation", "webhook")
+
+
 class Message(db.Model):
-    """The outbox: one row per planned (or deliberately skipped) message."""
+    """The outbox: one row per planned (or deliberately skipped) message, of every kind.
+
+    `kind` says what it is (a reminder, a sign-in link, a receipt …); the foreign keys name
+    what it is about; `subject`/`body` hold text a person wrote (a staff reply), and
+    `thread_ref` the Message-ID it answers.
+    """
 
     __tablename__ = "message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24), default="reminder", server_default="reminder")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"))
+    installment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("installment.id", ondelete="CASCADE"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
+    dispute_id: Mapped[int | None] = mapped_column(ForeignKey("dispute.id", ondelete="CASCADE"))
+    promise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promise_to_pay.id", ondelete="CASCADE"))
+    sent_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    thread_ref: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[dict | None] = mapped_column(JSON)  # facts for rendering, e.g. card last4
     channel: Mapped[str] = mapped_column(String(16))
     template: Mapped[str] = mapped_column(String(64))
     tone: Mapped[str] = mapped_column(String(12), default="neutral")
@@ -168,6 +191,11 @@ class Message(db.Model):
         CheckConstraint(
             "status IN ('pending','sending','sent','failed','cancelled','skipped')",
             name="status_known",
+        ),
+        CheckConstraint(
+            "kind IN ('reminder','signin_link','receipt','plan_notice','dispute_outcome',"
+            "'staff_notification','reply','opt_out_confirmation','webhook')",
+            name="kind_known",
         ),
         Index("ix_message_status_send_at", "status", "send_at"),
         Index("ix_message_debtor_sent", "debtor_id", "sent_at"),

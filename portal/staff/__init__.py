@@ -20,6 +20,7 @@ from portal.staff import (  # noqa: E402,F401  (the views register themselves on
     views_debtors,
     views_disputes,
     views_imports,
+    views_inbox,
     views_integrations,
     views_mail,
     views_payments,

@@ -1,7 +1,7 @@
 """Who may do what in the console, the idle timeout, and the console's own page setup.
 
 Roles: admin (everything and users, refunds), analyst (policy, templates, reports, payment
-issues), agent (debtor timeline, disputes, promises, payment issues). Refunds move money
+issues), agent (debtor timeline, disputes, promises, payment issues, the inbox). Refunds move money
 back to a card, so they are for admins only. `role_required(...)` guards a view; admins
 pass every check.
 """
@@ -47,6 +47,7 @@ SECTIONS = {
     "imports": ("analyst",),
     "debtors": ("agent",),
     "disputes": ("agent",),
+    "inbox": ("agent",),
     "mail": ("analyst", "agent"),
     "payments": ("analyst", "agent"),
     "refunds": (),

@@ -1,4 +1,5 @@
-"""Telling a debtor how their dispute was resolved, by email, in their language.
+"""Telling a debtor how their dispute was resolved, by email (through the outbox), in their
+language.
 
 The wording is debtor-facing, so it is translated (es, pt_BR) from this package's own small
 catalogue (`portal/staff/translations/`), kept apart from the English-only console strings.
@@ -13,11 +14,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import current_app
-from flask_babel import force_locale
 
 from portal.i18n import ui_language
-from portal.mailer import MailError, build_email, send_email
 from portal.models import Dispute
 
 CATALOGUE = Path(__file__).resolve().parent / "translations"
@@ -86,16 +84,12 @@ def compose(dispute: Dispute, account_link: str | None) -> tuple[str, str]:
 
 
 def notify_debtor(dispute: Dispute) -> str | None:
-    """Email the debtor the outcome; return an error text, or None when sent (or no email)."""
-    debtor = dispute.debtor
-    if not debtor.email:
-        return "no email address"
-    from portal.links import account_url
+    """Queue the outcome email (the dispatcher renders it with `compose` and sends it);
+    return an error text, or None when queued. The caller commits."""
+    from alerts.enqueue import enqueue
 
-    with force_locale(ui_language(debtor.locale) or current_app.config["DEFAULT_LOCALE"]):
-        subject, text = compose(dispute, account_url(debtor))
-        try:
-            send_email(build_email(debtor.email, subject, text))
-        except MailError as exc:
-            return str(exc)
+    if not dispute.debtor.email:
+        return "no email address"
+    enqueue(dispute.debtor, "dispute_outcome", "email", reason=f"dispute_{dispute.status}",
+            dedupe_key=f"dispute_outcome:{dispute.id}", dispute_id=dispute.id)
     return None

@@ -20,6 +20,7 @@ from portal.models import (
     Chargeback,
     Debtor,
     Dispute,
+    InboundMessage,
     Invoice,
     Message,
     Payment,
@@ -40,7 +41,7 @@ ATTEMPT_EXPIRES = timedelta(hours=1)  # a card payment still pending after this 
 @dataclass
 class Entry:
     at: datetime
-    kind: str  # invoice|score|message|payment|issue|promise|plan|dispute|visit
+    kind: str  # invoice|score|message|reply|payment|issue|promise|plan|dispute|visit
     title: str
     status: str = ""  # a translated label
     details: list[str] = field(default_factory=list)
@@ -94,6 +95,7 @@ def timeline(debtor: Debtor, describe, money) -> list[Entry]:
     entries += _promise_entries(debtor, invoices, money)
     entries += _plan_entries(debtor, money)
     entries += _dispute_entries(debtor, invoices)
+    entries += _reply_entries(debtor)
     entries += [Entry(v.visited_at, "visit", _("Portal visit"),
                       details=[_("from a message")] if v.message_id else [])
                 for v in db.session.scalars(
@@ -158,9 +160,13 @@ def _message_entries(debtor, invoices):
                 details.append(f"{word} {at.strftime('%Y-%m-%d %H:%M')}")
         if m.last_error:
             details.append(_("error: %(error)s", error=label(m.last_error, "reason")))
-        yield Entry(m.sent_at or m.send_at, "message",
-                    _("%(channel)s message %(ref)s", channel=label(m.channel, "channel"),
-                      ref=about).strip(),
+        if m.kind == "reply" and m.body:
+            details.insert(0, m.body)
+        channel = label(m.channel, "channel")
+        title = _("%(channel)s message %(ref)s", channel=channel, ref=about) \
+            if m.kind == "reminder" else _("%(channel)s %(kind)s %(ref)s", channel=channel,
+                                            kind=m.kind.replace("_", " "), ref=about)
+        yield Entry(m.sent_at or m.send_at, "message", title.strip(),
                     _message_status(m), details, m)
 
 
@@ -254,3 +260,14 @@ def _dispute_entries(debtor, invoices):
         yield Entry(d.created_at, "dispute", _("Dispute on %(ref)s: %(reason)s", ref=about,
                                                reason=label(d.reason, "dispute")), d.status,
                     details, d)
+
+
+def _reply_entries(debtor):
+    """What the debtor wrote to us (the conversation's inbound side)."""
+    for m in db.session.scalars(select(InboundMessage).where(
+            InboundMessage.debtor_id == debtor.id)):
+        details = [m.text]
+        if m.action:
+            details.append(_("handled automatically: %(action)s", action=m.action))
+        yield Entry(m.received_at, "reply", _("Reply by %(channel)s", channel=m.channel),
+                    "unread" if m.read_at is None else "read", details, m)

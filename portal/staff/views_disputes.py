@@ -44,8 +44,8 @@ def dispute(dispute_id: int):
             db.session.rollback()
             error = str(exc)
         else:
+            problem = notify_debtor(item)  # queued in the same transaction as the outcome
             db.session.commit()
-            problem = notify_debtor(item)
             if problem:
                 flash(_("Dispute resolved, but the debtor could not be emailed: %(p)s",
                         p=problem), "warning")

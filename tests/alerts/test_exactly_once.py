@@ -1,5 +1,8 @@
 """Exactly once under SIGKILL: a dispatcher killed 20 times at random moments mid-batch.
 
+The outbox holds every kind of message: reminders, sign-in links, receipts and staff
+replies share the same claims, leases and Message-IDs.
+
 Each kill can leave at most the one message in flight with an unknown outcome; it is sent
 again with the same Message-ID (derived from its dedupe key), and a mailbox that
 de-duplicates by Message-ID (as mailbox providers do) shows it once. The test checks that
@@ -24,7 +27,7 @@ from alerts.channels.email import message_id_for
 from portal.extensions import db
 from portal.models import Message
 from tests.alerts.conftest import queue
-from tests.factories import make_debtor, make_invoice
+from tests.factories import make_debtor, make_invoice, make_payment
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
@@ -40,15 +43,33 @@ def start_worker(url: str, port: int) -> subprocess.Popen:
     return worker
 
 
+def queue_one_of_each_kind(n: int, debtor) -> None:
+    """Message n is a reminder, a sign-in link, a receipt or a staff reply (n mod 4)."""
+    from alerts.enqueue import enqueue
+
+    key = f"kill:{n}"
+    kind = ("reminder", "signin_link", "receipt", "reply")[n % 4]
+    if kind == "reminder":
+        queue(debtor, make_invoice(debtor), key=key)
+    elif kind == "receipt":
+        payment = make_payment(make_invoice(debtor))
+        enqueue(debtor, "receipt", "email", reason="test", dedupe_key=key,
+                payment_id=payment.id)
+    else:
+        enqueue(debtor, kind, "email", reason="test", dedupe_key=key,
+                subject="Re: tu factura" if kind == "reply" else None,
+                body="Gracias, lo revisamos." if kind == "reply" else None)
+
+
 @pytest.mark.slow
 def test_killed_dispatchers_deliver_every_message_once(app, smtp_server, database_url):
     rng = random.Random(20261124)
     expected = set()
     for n in range(MESSAGES):
         debtor = make_debtor(email=f"kill{n}@example.com")
-        message = queue(debtor, make_invoice(debtor), key=f"kill:{n}")
-        expected.add(message_id_for(Outgoing(message.id, message.dedupe_key, "email", "", "",
-                                             ""), app.config["MAIL_FROM"]))
+        queue_one_of_each_kind(n, debtor)
+        expected.add(message_id_for(Outgoing(0, f"kill:{n}", "email", "", "", ""),
+                                    app.config["MAIL_FROM"]))
     db.session.commit()
     port = app.config["SMTP_PORT"]
     killed_with_work_left = 0
@@ -80,3 +101,5 @@ def test_killed_dispatchers_deliver_every_message_once(app, smtp_server, databas
     assert killed_with_work_left >= KILLS // 2  # the kills really landed mid-dispatch
     statuses = Counter(db.session.scalars(select(Message.status)))
     assert statuses == {"sent": MESSAGES}
+    kinds = Counter(db.session.scalars(select(Message.kind)))
+    assert kinds == {k: MESSAGES // 4 for k in ("reminder", "signin_link", "receipt", "reply")}

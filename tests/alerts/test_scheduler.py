@@ -23,7 +23,8 @@ def test_one_job_list_with_coalescing_and_misfire_grace(app):
     lease = SchedulerLease("test")
     scheduler = build_scheduler(app, lease)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {j.id for j in JOBS} | {"heartbeat", "alerts_plan_dispatch_at_start"}
+    assert set(jobs) == {j.id for j in JOBS} | {"heartbeat", "alerts_plan_dispatch_at_start",
+                                              "outbox_urgent_at_start"}
     assert {"risk_scoring", "risk_training", "alerts_plan_dispatch", "promises_broken",
             "installments_charge", "payments_reconcile"} <= set(jobs)
     for job in jobs.values():

@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.links import issue_token
 from portal.models import Debtor, Dispute, Message, PromiseToPay
 from tests.e2e.conftest import layout_problems, shot
-from tests.factories import make_invoice
+from tests.factories import deliver, make_invoice
 from tests.portal.conftest import FACT, identified_debtor, today_bogota
 
 pytestmark = pytest.mark.e2e
@@ -162,6 +162,7 @@ def test_expired_link_and_get_my_link_on_a_phone(app, live_server, phone_page, s
     page.get_by_label("E-mail ou número de celular").fill(email)
     page.get_by_role("button", name="Enviar meu link").click()
     assert page.inner_text("main") == neutral
+    deliver()  # the scheduler's urgent loop, within seconds of each request
     assert [m["To"] for m in smtp_server.messages] == [email, email]
 
     body = smtp_server.messages[-1].get_body(("plain",)).get_content()

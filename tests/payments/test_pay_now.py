@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, Payment
-from tests.factories import make_debtor, make_invoice, sign_in
+from tests.factories import deliver, make_debtor, make_invoice, sign_in
 from tests.payments.helpers import (
     CARD_3DS,
     CARD_DECLINE_AT_CHARGE,
@@ -43,6 +43,7 @@ def test_pay_whole_balance_succeeds_closes_invoices_and_emails_receipt(
         assert (invoice.status, invoice.balance_minor) == ("paid", 0)
     page = client.get(response.get_json()["redirect"]).get_data(as_text=True)
     assert re.search(r"\$\xa0150\.000(?![,\d])", page)
+    deliver()
     assert len(smtp_server.messages) == 1
     receipt = smtp_server.messages[0]
     assert receipt["To"] == "ana@example.com"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from payments import jobs
 from portal.extensions import db
 from portal.models import Installment, Invoice, Payment, PaymentPlan, utcnow
-from tests.factories import make_debtor, make_invoice, sign_in
+from tests.factories import deliver, make_debtor, make_invoice, sign_in
 from tests.payments.helpers import (
     CARD_DECLINE_AT_CHARGE,
     CARD_OK,
@@ -75,6 +75,7 @@ def test_full_plan_with_a_failed_and_retried_instalment(stripe_app, client, smtp
     assert first.status == "paid"  # due today: charged on acceptance
     assert [i.amount_minor for i in (first, second, third)] == [100_000_00] * 2 + [100_000_01]
     assert {i.plan_id for i in db.session.scalars(select(Invoice))} == {plan_id}
+    deliver()
     accepted = next(m for m in smtp_server.messages if "activo" in m["Subject"])
     assert "4242" in accepted.get_content() and "$\u00a0100.000,01" in accepted.get_content()
 
@@ -85,6 +86,7 @@ def test_full_plan_with_a_failed_and_retried_instalment(stripe_app, client, smtp
     second = _installments(plan_id)[1]
     assert second.status == "failed" and second.next_attempt_on == second_due + timedelta(1)
     assert jobs.charge_due_installments(second_due)["failed"] == 0  # not retried twice
+    deliver()
     notice = smtp_server.messages[-1]
     assert notice["To"] == "caro@example.com" and "cuota" in notice["Subject"]
 
@@ -115,7 +117,10 @@ def test_plan_breaks_after_the_last_failed_retry(stripe_app, client, smtp_server
     assert _installments(plan_id)[1].attempts == 3
     assert {i.plan_id for i in db.session.scalars(select(Invoice))} == {None}
     assert jobs.charge_due_installments(due + timedelta(10))["failed"] == 0
-    assert "cancel" in smtp_server.messages[-1]["Subject"].lower()
+    deliver()  # two charge-failed notices and the plan-ended one (sent in parallel)
+    subjects = sorted(m["Subject"].lower() for m in smtp_server.messages)
+    assert sum("cancel" in s for s in subjects) == 1
+    assert sum("no pudimos cobrar" in s for s in subjects) == 2
 
 
 def test_debtor_pays_an_instalment_early(stripe_app, client):

@@ -12,7 +12,7 @@ from payments import jobs
 from payments.refunds import refund_payment
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentAllocation, StripeEvent, utcnow
-from tests.factories import make_debtor, make_invoice, sign_in
+from tests.factories import deliver, make_debtor, make_invoice, sign_in
 from tests.payments.conftest import WEBHOOK_SECRET
 from tests.payments.helpers import (
     charge_behind_our_back,
@@ -52,10 +52,12 @@ def test_webhook_applies_a_payment_once_even_when_repeated(stripe_app, client, s
     assert payment.status == "succeeded" and payment.stripe_payment_intent_id == intent_id
     assert _allocated() == 100_000_00
     assert db.session.get(StripeEvent, event["id"]) is not None
+    deliver()
     assert len(smtp_server.messages) == 1
     again = _post_event(client, event)
     assert again.status_code == 200 and again.get_json()["status"] == "duplicate"
     assert _allocated() == 100_000_00
+    deliver()
     assert len(smtp_server.messages) == 1
 
 
@@ -119,6 +121,7 @@ def test_reconciliation_applies_a_lost_webhook_exactly_once(stripe_app, client, 
     payment = db.session.get(Payment, payment_id)
     assert payment.status == "succeeded"
     assert {i.status for i in db.session.scalars(select(Invoice))} == {"paid"}
+    deliver()
     assert len(smtp_server.messages) == 1
     assert "Recibo" in smtp_server.messages[0]["Subject"]  # pt_BR: "Recibo de pagamento"
 

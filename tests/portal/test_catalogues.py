@@ -58,3 +58,15 @@ def test_both_languages_cover_the_same_messages():
     for package, locales in by_package.items():
         if len(locales) == 2:
             assert locales["es"] == locales["pt_BR"], package
+
+
+def test_every_catalogue_of_a_language_declares_the_same_plural_forms():
+    """Flask-Babel merges the catalogues but keeps the plural rule of the last one merged: a
+    catalogue without a Plural-Forms header gets CLDR's (three forms for es in Babel 2.19),
+    and every plural of the other catalogues falls back to English."""
+    rules: dict[str, set] = {}
+    for path in po_files():
+        catalogue = _catalogue(path)
+        rules.setdefault(path.parent.parent.name, set()).add(
+            (catalogue.num_plurals, catalogue.plural_expr))
+    assert all(len(found) == 1 for found in rules.values()), rules

@@ -137,13 +137,16 @@ def test_cli_creates_staff_from_stdin(runner):
 
 
 def test_sent_mail_page_lists_the_sink_folder(app, staff_client, tmp_path):
-    from portal.mailer import build_email
+    from email.message import EmailMessage
 
     client, _ = staff_client("agent")
     assert "not configured" in client.get("/staff/mail").get_data(as_text=True)
     folder = tmp_path / "mail"
     folder.mkdir()
-    message = build_email("someone@example.com", "Recordatorio de pago", "Hola, cuerpo")
+    message = EmailMessage()
+    message["From"], message["To"] = "Saldo <no-reply@saldo.local>", "someone@example.com"
+    message["Subject"] = "Recordatorio de pago"
+    message.set_content("Hola, cuerpo")
     (folder / "1.eml").write_bytes(bytes(message))
     app.config["MAILSINK_FOLDER"] = str(folder)
     page = client.get("/staff/mail").get_data(as_text=True)

@@ -18,7 +18,7 @@ from portal.models import (
     RiskScore,
 )
 from portal.staff.timeline import search_debtors
-from tests.factories import make_debtor, make_invoice, make_payment
+from tests.factories import deliver, make_debtor, make_invoice, make_payment
 from tests.staff.conftest import csrf_token
 
 
@@ -118,6 +118,7 @@ def test_accept_with_adjusted_amount_tells_the_debtor_in_spanish(staff_client, s
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "dispute.accepted"))
     assert event.before["invoice"]["amount_minor"] == 100_000_00
     assert event.after["invoice"]["amount_minor"] == 80_000_00
+    deliver()
     [mail] = smtp_server.messages
     assert mail["To"] == "lucia@example.com"
     assert "INV-D1" in mail["Subject"] and "aceptado" in mail["Subject"]
@@ -131,6 +132,7 @@ def test_cancel_and_reject_in_portuguese(staff_client, smtp_server):
     assert resolve(client, dispute.id, action="cancel").status_code == 302
     db.session.expire_all()
     assert db.session.get(Dispute, dispute.id).invoice.status == "cancelled"
+    deliver()
     assert "cancelamos a fatura" in smtp_server.messages[-1].get_body().get_content()
 
 
@@ -140,6 +142,7 @@ def test_reject_needs_a_note_and_keeps_the_invoice(staff_client, smtp_server):
     response = resolve(client, dispute.id, action="reject", note="")
     assert response.status_code == 400
     assert "Write a note" in response.get_data(as_text=True)
+    deliver()
     assert smtp_server.messages == []
     assert resolve(client, dispute.id, action="reject",
                    note="The amount matches the contract").status_code == 302
@@ -147,6 +150,7 @@ def test_reject_needs_a_note_and_keeps_the_invoice(staff_client, smtp_server):
     stored = db.session.get(Dispute, dispute.id)
     assert stored.status == "rejected" and stored.invoice.amount_minor == 100_000_00
     assert stored.invoice.disputed is False
+    deliver()
     body = smtp_server.messages[-1].get_body().get_content()
     assert "could not accept it" in body and "The amount matches the contract" in body
 
@@ -226,6 +230,7 @@ def test_a_dispute_resolved_meanwhile_is_not_resolved_twice(app, make_staff, smt
     dispute = db.session.get(Dispute, dispute.id)
     assert (dispute.status, dispute.resolution_action) == ("rejected", "reject")
     assert dispute.invoice.status == "open"
+    deliver()
     assert smtp_server.messages == []
 
 
@@ -236,6 +241,7 @@ def test_adjusting_a_part_paid_invoice_tells_the_new_amount(staff_client, smtp_s
     dispute = _dispute(paid=30_000_00)
     response = resolve(client, dispute.id, action="adjust", amount="80000.00")
     assert response.status_code == 302
+    deliver()
     body = smtp_server.messages[-1].get_body().get_content()
     assert "$\u00a080.000" in body and "50.000" not in body
 

@@ -8,6 +8,12 @@
       event.preventDefault();
     }
   });
+  // Saved replies: choosing one fills the reply box (data-fill="<textarea id>").
+  document.addEventListener("change", function (event) {
+    var picker = event.target.closest("select[data-fill]");
+    var box = picker && document.getElementById(picker.getAttribute("data-fill"));
+    if (box && picker.value) { box.value = picker.value; box.focus(); }
+  });
   // Live template preview: re-render after typing stops (the server does the rendering).
   var form = document.querySelector("form[data-live-preview]");
   if (form) {
