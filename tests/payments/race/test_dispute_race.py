@@ -24,7 +24,8 @@ def test_parallel_dispute_submissions_open_one_dispute(live_server_url, client,
 
     def submit(_):
         return post(live_server_url + url, cookie=cookie, data={
-            "csrf_token": token, "reason": "wrong_amount", "message": "No reconozco"}
+            "csrf_token": token, "reason": "wrong_amount", "message": "No reconozco",
+            "confirm": "y"}
         ).status_code
 
     results = in_parallel(ATTEMPTS, submit)
