@@ -56,6 +56,21 @@ def save_preferences(debtor: Debtor, *, channels: dict[str, bool], preferred: st
     if after != before:
         audit.record("debtor", debtor.id, "preferences.updated", debtor,
                      before=before, after=after)
+    _consent_to_chosen_channels(debtor, channels)
+
+
+def _consent_to_chosen_channels(debtor: Debtor, channels: dict[str, bool]) -> None:
+    """Choosing a channel in the portal is the debtor's own explicit consent to it: record
+    today's date for each chosen channel without one (audited as consent.updated)."""
+    from datetime import UTC, datetime
+
+    from portal.debtor.consent import CONSENT_CHANNELS, consents_of, set_consents
+
+    today = datetime.now(UTC).date()
+    recorded = consents_of(debtor)
+    new = {c: today for c in CONSENT_CHANNELS if channels.get(c) and recorded[c] is None}
+    if new:
+        set_consents(debtor, new, today, actor_type="debtor", actor_id=debtor.id)
 
 
 def opt_out(debtor: Debtor, *, source: str, actor_type: str = "debtor", actor_id=None,

@@ -126,3 +126,16 @@ def test_manifest_and_service_worker(client):
     with client.get("/sw.js") as worker:
         assert worker.status_code == 200 and b"showNotification" in worker.data
         assert worker.headers["Service-Worker-Allowed"] == "/"
+
+
+def test_choosing_channels_in_the_portal_records_consent(signed_client, db, debtor):
+    debtor.consent_email_at = datetime(2025, 2, 1, tzinfo=UTC).date()
+    db.session.commit()
+    post_form(signed_client, "/preferences", {
+        "allow_email": "y", "allow_whatsapp": "y", "language": "es"})
+    db.session.refresh(debtor)
+    today = datetime.now(UTC).date()
+    assert debtor.consent_email_at == datetime(2025, 2, 1).date()  # an earlier date is kept
+    assert debtor.consent_whatsapp_at == today and debtor.consent_sms_at is None
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "consent.updated"))
+    assert event.actor_type == "debtor" and event.after["whatsapp"] == today.isoformat()
