@@ -32,7 +32,12 @@ from portal.models.ledger import (
     PaymentAllocation,
 )
 from portal.models.payment_issues import Chargeback, PaymentIssue
-from portal.models.replies import ReminderPause, ReplyLabel, ReplyModelVersion
+from portal.models.replies import (
+    ReminderPause,
+    ReplyLabel,
+    ReplyModelVersion,
+    ReplyUnderstanding,
+)
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
@@ -68,6 +73,7 @@ __all__ = [
     "RememberToken",
     "ReminderPause",
     "ReplyLabel",
+    "ReplyUnderstanding",
     "ReplyModelVersion",
     "RiskScore",
     "ScoringRun",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +49,9 @@ class PromiseToPay(db.Model):
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("status IN ('open','kept','broken','cancelled')", name="status_known"),
+        # At most one open promise per invoice, whoever makes it at the same moment.
+        Index("uq_promise_open_invoice", "invoice_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
     )
 
 
