@@ -2,7 +2,8 @@
 
 Revision ID: i15_reply_understanding
 Revises: i14_outbox_replies
-What Saldo understood of each inbound message and what it did (issue 15), and a partial
+What Saldo understood of each inbound message and what it did (issue 15), the message a
+staff label corrects, and a partial
 unique index so two promises made at the same moment cannot both stay open on one invoice.
 
 """
@@ -54,6 +55,11 @@ def upgrade():
     with op.batch_alter_table('reply_understanding', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reply_understanding_debtor_id'), ['debtor_id'], unique=False)
 
+    with op.batch_alter_table('reply_label', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('inbound_message_id', sa.Integer(), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_reply_label_inbound_message_id'), ['inbound_message_id'])
+        batch_op.create_foreign_key(batch_op.f('fk_reply_label_inbound_message_id_inbound_message'), 'inbound_message', ['inbound_message_id'], ['id'], ondelete='SET NULL')
+
     # Before the index: of several open promises on one invoice, the newest stays open.
     op.execute(
         "UPDATE promise_to_pay SET status = 'cancelled', resolved_at = created_at "
@@ -68,6 +74,10 @@ def downgrade():
     op.drop_index('uq_promise_open_invoice', table_name='promise_to_pay',
                   sqlite_where=sa.text("status = 'open'"),
                   postgresql_where=sa.text("status = 'open'"))
+    with op.batch_alter_table('reply_label', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_reply_label_inbound_message_id_inbound_message'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('uq_reply_label_inbound_message_id'), type_='unique')
+        batch_op.drop_column('inbound_message_id')
     with op.batch_alter_table('reply_understanding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reply_understanding_debtor_id'))
     op.drop_table('reply_understanding')

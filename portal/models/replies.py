@@ -70,6 +70,9 @@ class ReplyLabel(db.Model):
     language: Mapped[str] = mapped_column(String(2))
     received_on: Mapped[date] = mapped_column(Date)
     predicted_intent: Mapped[str | None] = mapped_column(String(16))
+    # The inbound message it labels (one label per message; a second correction updates it).
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="SET NULL"), unique=True)
     staff_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
