@@ -18,7 +18,6 @@ from portal.models.integration import (
     ApiKey,
     IdempotencyRecord,
     WebhookAttempt,
-    WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -77,7 +76,6 @@ __all__ = [
     "UTCDateTime",
     "UserSession",
     "WebhookAttempt",
-    "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
     "utcnow",

@@ -1,4 +1,5 @@
-"""`emit(event, payload)`: record an event and one pending delivery per endpoint that wants it.
+"""`emit(event, payload)`: record an event and queue one outbox message (kind `webhook`) per
+endpoint that wants it.
 
 Called inside the operation's transaction (the caller commits), so an event exists exactly
 when its effect was committed, and a rolled-back operation reports nothing. The payload is a
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from alerts.enqueue import enqueue_webhook
 from portal.extensions import db
 from portal.models import (
     Debtor,
@@ -19,7 +21,6 @@ from portal.models import (
     Payment,
     PaymentPlan,
     PromiseToPay,
-    WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
     utcnow,
@@ -63,10 +64,7 @@ def emit(event: str, payload) -> WebhookEvent | None:
     db.session.add(row)
     db.session.flush()
     for endpoint in endpoints:
-        db.session.add(WebhookDelivery(event_id=row.id, endpoint_id=endpoint.id,
-                                       status="pending", send_at=now, attempts=0,
-                                       created_at=now))
-    db.session.flush()
+        enqueue_webhook(row.id, endpoint.id, event, now)
     return row
 
 
