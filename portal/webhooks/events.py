@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.models import (
     Debtor,
     Dispute,
+    InboundMessage,
     Invoice,
     Payment,
     PaymentPlan,
@@ -42,6 +43,12 @@ def as_payload(obj) -> dict:
     """A model as the API shows it, with `object` naming its kind; dicts pass through."""
     if isinstance(obj, dict):
         return obj
+    if isinstance(obj, InboundMessage):  # as in GET /api/v1/conversations/{id}
+        from portal.api.schemas_read import ConversationMessageOut, inbound_item
+
+        debtor = db.session.get(Debtor, obj.debtor_id) if obj.debtor_id else None
+        item = inbound_item(obj, debtor.external_id if debtor else None)
+        return {"object": "reply", **ConversationMessageOut().dump(item)}
     kind, schema = _schemas()[type(obj)]
     return {"object": kind, **schema().dump(obj)}
 
