@@ -29,6 +29,7 @@ from portal.models import Conversation, Debtor, InboundMessage, Message
 ConversationPage = page_schema(ConversationOut, "ConversationPage")
 SHOWN = ("pending", "sending", "sent", "failed")  # what the staff inbox shows too
 MAX_MESSAGES = 500
+MAX_ID = 2**31 - 1  # integer primary keys: larger ids cannot exist (nor be asked for)
 _outbound_changed = func.coalesce(Message.sent_at, Message.created_at)
 _outbound_at = func.coalesce(Message.sent_at, Message.send_at)  # an item's `at`
 
@@ -88,7 +89,8 @@ def list_conversations(args: dict):
 @bp.response(200, ConversationDetailOut)
 def get_conversation(conversation_id: int):
     """One conversation with its messages, both directions, oldest first (the latest 500)."""
-    conversation = db.session.get(Conversation, conversation_id)
+    conversation = db.session.get(Conversation, conversation_id) \
+        if 0 < conversation_id <= MAX_ID else None
     if conversation is None:
         abort(404)
     customers = _customers([conversation.debtor_id])
