@@ -4,8 +4,8 @@ Private (10/8, 172.16/12, 192.168/16, fc00::/7), loopback, link-local (169.254/1
 metadata lives there), multicast, reserved and unspecified addresses are refused, at
 registration and again at each delivery (the connection then goes to the address that was
 checked, so a DNS answer cannot change between check and use). Development mode
-(`SALDO_WEBHOOKS_ALLOW_PRIVATE`, on by default outside production) allows them, so the demo
-can deliver to a receiver on 127.0.0.1.
+(`SALDO_WEBHOOKS_ALLOW_PRIVATE`, on by default outside production and ignored in
+production) allows them, so the demo can deliver to a receiver on 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -78,6 +78,16 @@ def test_the_ordinary_dispatcher_sends_webhooks_too(app, receiver):
     assert [e["type"] for e in server.events] == ["debtor.opted_out"]
 
 
+def test_the_urgent_loop_sends_webhooks_within_seconds(app, receiver):
+    from alerts.urgent import urgent_loop
+
+    server, _ = receiver
+    emit("debtor.opted_out", {"object": "debtor_opt_out", "customer_id": "C-1"})
+    db.session.commit()
+    assert urgent_loop(seconds=0.5, poll=0.05)["sent"] == 1
+    assert [e["type"] for e in server.events] == ["debtor.opted_out"]
+
+
 def test_nothing_is_stored_without_a_listening_endpoint(app):
     invoice = make_invoice(currency="USD")
     pay(invoice)
