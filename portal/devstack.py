@@ -209,7 +209,7 @@ def report_sample_transfer() -> dict:
     from payments.external import find_by_reference, record_external_payment
     from portal.extensions import db
     from portal.models import Invoice
-    from portal.webhooks.dispatch import deliver_due
+    from portal.webhooks.delivery import deliver_due
 
     if find_by_reference("DEMO-TRANSFER-1") is None:
         invoice = db.session.scalars(select(Invoice).where(

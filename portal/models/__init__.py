@@ -18,7 +18,6 @@ from portal.models.integration import (
     ApiKey,
     IdempotencyRecord,
     WebhookAttempt,
-    WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -83,7 +82,6 @@ __all__ = [
     "UTCDateTime",
     "UserSession",
     "WebhookAttempt",
-    "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
     "utcnow",
