@@ -1,7 +1,7 @@
 """reply understanding and one open promise per invoice
 
 Revision ID: i15_reply_understanding
-Revises: i14_outbox_replies
+Revises: i16_webhook_outbox
 What Saldo understood of each inbound message and what it did (issue 15), the message a
 staff label corrects, and a partial
 unique index so two promises made at the same moment cannot both stay open on one invoice.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i15_reply_understanding'
-down_revision = 'i14_outbox_replies'
+down_revision = 'i16_webhook_outbox'
 branch_labels = None
 depends_on = None
 
