@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from alerts.enqueue import enqueue
@@ -17,6 +18,15 @@ from tests.api.conftest import ApiClient, new_key
 from tests.factories import make_debtor
 
 T0 = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _no_automatic_answers(monkeypatch):
+    """These tests read conversations as written here: Saldo's own answers to the replies
+    (``replies.respond``) would add outbound messages the assertions do not list."""
+    from replies import handlers
+
+    monkeypatch.setattr(handlers, "HANDLERS", [handlers.stop_words])
 
 
 def conversations_of_three():
