@@ -146,6 +146,8 @@ def _dispute(debtor, found, today, *, channel, source, invoice, locale) -> Outco
 
     if invoice is None:
         return Outcome("needs_person", False, answers.handed_to_a_person())
+    if channel == "portal" and _open_invoice_count(debtor) > 1:  # which one? they choose
+        return Outcome("answered", True, answers.dispute_choose("/dispute"))
     try:
         dispute = open_dispute(invoice, "other", found.text)
     except DisputeError:
@@ -153,6 +155,14 @@ def _dispute(debtor, found, today, *, channel, source, invoice, locale) -> Outco
     return Outcome("dispute_opened", True,
                    answers.dispute_opened(_name(debtor), invoice.external_id),
                    dispute_id=dispute.id)
+
+
+def _open_invoice_count(debtor: Debtor) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(Invoice).where(
+        Invoice.debtor_id == debtor.id, Invoice.status == "open",
+        Invoice.amount_minor > Invoice.paid_minor)) or 0
 
 
 def _stop(debtor, found, today, *, channel, source, invoice, locale) -> Outcome:

@@ -29,7 +29,8 @@ from replies.respond import respond
 
 log = logging.getLogger("saldo.replies")
 # Paths the assistant's answers link to (the portal's own pages only).
-_LINK = re.compile(r"(/(?:account|plans|preferences|invoices/\d+/dispute)(?:\?[\w=&%-]*)?)")
+_LINK = re.compile(r"(/(?:account|plans|preferences|dispute|invoices/\d+/dispute)"
+                   r"(?:\?[\w=&%-]*)?)")
 
 
 def _label(path: str) -> str:
@@ -39,6 +40,8 @@ def _label(path: str) -> str:
         return _("Your preferences")
     if path.startswith("/invoices/"):
         return _("Send the receipt")
+    if path.startswith("/dispute"):
+        return _("Dispute an invoice")
     return _("Pay now")
 
 

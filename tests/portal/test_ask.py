@@ -90,3 +90,28 @@ def test_strangers_and_forged_posts_get_nothing(client, signed_client, debtor, a
     forged = signed_client.post("/ask", data={"question": "cuanto debo"})  # no CSRF token
     assert forged.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 0
+
+
+def test_a_dispute_is_opened_on_the_only_open_invoice(signed_client, debtor):
+    from portal.models import Dispute
+
+    _with_invoice(debtor)
+    data = ask(signed_client, "esa factura no es mia, nunca contrate ese servicio",
+               headers={"Accept": "application/json"}).get_json()
+    dispute = db.session.scalar(select(Dispute))
+    assert dispute is not None and dispute.invoice.external_id == "F-ASK"
+    assert "F-ASK" in data["answer"]
+
+
+def test_with_several_open_invoices_the_debtor_chooses_which_to_dispute(signed_client, debtor):
+    from portal.models import Dispute
+
+    _with_invoice(debtor)
+    today = today_bogota()
+    make_invoice(debtor, external_id="F-ASK-2", issued_on=today - timedelta(days=5),
+                 due_on=today + timedelta(days=25), amount_minor=100_000_00)
+    db.session.commit()
+    data = ask(signed_client, "esa factura no es mia, nunca contrate ese servicio",
+               headers={"Accept": "application/json"}).get_json()
+    assert db.session.scalar(select(func.count()).select_from(Dispute)) == 0
+    assert data["handled"] is True and 'href="/dispute"' in data["html"]
