@@ -70,14 +70,27 @@ def understand_inbound(inbound: InboundMessage, debtor: Debtor) -> tuple[Underst
     return found, version_id
 
 
+def sender_verified(inbound: InboundMessage) -> bool:
+    """Whether Saldo may act on the message without a person: it came from the debtor's
+    own signed reply address (email), from a signed-in debtor (portal), or through the SMS
+    provider's signed webhook from the number on file. An email matched only by its From
+    header (which anyone can forge) is understood, but a person decides."""
+    if inbound.channel == "email":
+        return inbound.matched_by == "token"
+    return inbound.matched_by in ("contact", "token", "portal")
+
+
 def respond(inbound: InboundMessage, debtor: Debtor, *, deliver: bool) -> ReplyUnderstanding:
     """Understand, act, record and (``deliver``) queue the answer; the caller commits."""
     found, version_id = understand_inbound(inbound, debtor)
     today = received_day(inbound, debtor)
     answered = db.session.get(Message, inbound.in_reply_to_id) if inbound.in_reply_to_id \
         else None
-    outcome = act(debtor, found, today, channel=inbound.channel,
-                  source=f"reply:{inbound.id}", invoice=target_invoice(debtor, answered))
+    if sender_verified(inbound):
+        outcome = act(debtor, found, today, channel=inbound.channel,
+                      source=f"reply:{inbound.id}", invoice=target_invoice(debtor, answered))
+    else:
+        outcome = Outcome("unverified_sender", False)
     record = ReplyUnderstanding(
         inbound_message_id=inbound.id, debtor_id=debtor.id, intent=found.intent,
         confidence=min(max(float(found.confidence), 0.0), 1.0), language=found.language,

@@ -71,6 +71,7 @@ REPLY_ACTIONS = {
     "plan_offered": _l("payment plans offered"), "dispute_opened": _l("dispute opened"),
     "opt_out": _l("opted out of this channel"), "answered": _l("answered from the account"),
     "needs_person": _l("a person answers"),
+    "unverified_sender": _l("sender not verified (no reply address): a person decides"),
 }
 FAMILIES = {"band": BANDS, "channel": CHANNELS, "reason": SKIP_REASONS, "tone": TONES,
             "template": TEMPLATES, "status": STATUSES, "dispute": DISPUTE_REASONS,

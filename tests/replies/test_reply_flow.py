@@ -24,6 +24,7 @@ from portal.models import (
 )
 from replies import respond as respond_module
 from replies.ingest import ingest_reply
+from replies.tokens import reply_address
 from tests.factories import make_debtor, make_invoice
 
 # Thursday 26 November 2026, 15:00 in Bogotá.
@@ -42,8 +43,11 @@ def debtor(app):
 
 
 def reply(debtor, text, channel="sms", provider_id=None, received_at=RECEIVED):
+    """A reply as it arrives: an email to the debtor's signed reply address, an SMS from
+    the number on file."""
     sender = debtor.email if channel == "email" else debtor.phone
-    return ingest_reply(channel, sender, text, received_at=received_at,
+    to = reply_address(debtor.id) if channel == "email" else None
+    return ingest_reply(channel, sender, text, to=to, received_at=received_at,
                         provider_id=provider_id)
 
 
@@ -202,10 +206,8 @@ def test_two_replies_promising_on_one_invoice_at_once_leave_one_open_promise(app
         with app.app_context():
             try:
                 person = db.session.get(Debtor, debtor_id)
-                sender = person.email if channel == "email" else person.phone
                 barrier.wait()
-                ingest_reply(channel, sender, text, received_at=RECEIVED,
-                             provider_id=f"race-{channel}")
+                reply(person, text, channel=channel, provider_id=f"race-{channel}")
             except Exception as exc:  # noqa: BLE001 - asserted below
                 errors.append(exc)
             finally:
@@ -242,3 +244,16 @@ def test_answers_go_out_at_once_while_the_debtors_message_is_fresh(app):
     later = answer_send_at(colombia, "CO", "America/Bogota", now - timedelta(days=1), now)
     # (the policy's own window opens at 8:00, inside Colombia's 7:00-19:00)
     assert later == datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
+
+
+def test_an_email_with_only_a_forged_from_is_understood_but_not_acted_on(debtor):
+    """Anyone can write a debtor's address in From: without the signed reply address Saldo
+    opens no dispute and records no promise on their account; a person decides."""
+    inbound = ingest_reply("email", debtor.email, "esa factura no es mia, no la reconozco",
+                           to="cobranza@example.com", received_at=RECEIVED)
+    found = understanding(inbound)
+    assert inbound.matched_by == "contact"
+    assert (found.intent, found.action, found.handled) == ("dispute", "unverified_sender",
+                                                           False)
+    assert db.session.scalar(select(func.count()).select_from(Dispute)) == 0
+    assert answers(debtor) == [] and inbound.read_at is None

@@ -147,7 +147,7 @@ def test_a_stored_reply_is_reported_once_and_a_duplicate_not_at_all(app):
         "channel": "email", "kind": "reply", "status": "received",
         "sender": "ana@example.com", "subject": "Re: your invoice",
         "text": "I will pay on Friday", "at": shown["at"], "in_reply_to_message_id": None,
-        "action": "needs_person"}  # understood, but no open invoice to promise on
+        "action": "unverified_sender"}  # matched by From only: a person decides
     assert replies[1].payload["action"] == "opt_out"
     assert replies[2].payload["customer_id"] is None
     opted = [e.payload for e in events() if e.type == "debtor.opted_out"]
