@@ -235,9 +235,28 @@ def test_reimporting_an_unchanged_file_rewrites_nothing(postgres, tmp_path):
 
 
 def test_lines_longer_than_the_limit_go_to_python(monkeypatch, postgres, tmp_path):
-    monkeypatch.setattr(rawcopy, "MAX_LINE_CHARS", 60)
+    monkeypatch.setattr(rawcopy, "LINE_LIMIT", 60)
     path = ledger(tmp_path, ["C1,I1,2026-01-01,2026-01-31,100.00,USD,,,A name\n"],
                   header="customer_id,invoice_id,issue_date,due_date,amount,currency,"
                   "paid_date,paid_amount,customer_name")
     report = import_ledger(str(path), today=TODAY)
     assert "validate in SQL" not in report.timings and report.written
+
+
+@pytest.mark.parametrize("name", ['Jo"h"n', '"Jo"hn'])
+def test_a_stray_quote_is_read_as_python_reads_it(postgres, tmp_path, name):
+    path = ledger(tmp_path, [f"A,1,2026-01-01,2026-01-31,1.00,{name}\n"],
+                  header="customer_id,invoice_id,issue_date,due_date,amount,customer_name")
+    report = import_ledger(str(path), today=TODAY)
+    assert "validate in SQL" not in report.timings and report.written
+    assert postgres.session.scalar(select(Debtor.name)) == next(
+        __import__("csv").reader([name]))[0]
+
+
+def test_a_field_over_the_csv_limit_is_refused_as_python_refuses_it(postgres, tmp_path,
+                                                                     monkeypatch):
+    path = ledger(tmp_path, ["A,1,2026-01-01,2026-01-31,1.00," + "N" * 140_000 + "\n"],
+                  header="customer_id,invoice_id,issue_date,due_date,amount,customer_name")
+    quick = import_ledger(str(path), today=TODAY)
+    python = run(path, sql=False, monkeypatch=monkeypatch)
+    assert quick.errors == python.errors and "not valid CSV" in quick.errors[0]["error"]

@@ -21,6 +21,7 @@ input is spooled to a temporary file first so it can be read twice.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -37,7 +38,10 @@ from portal.ledger.staging import STAGE
 RAW = "ledger_raw"
 CURRENCIES = "ledger_currency"
 DAYS_TABLE = "ledger_day"
-BLOCK = 1 << 20  # bytes per read and per COPY write; never more than MAX_LINE_CHARS
+# A line longer than this goes to Python, which refuses it (MAX_LINE_CHARS) or a field over
+# the csv module's own limit (128 KiB) with its messages.
+LINE_LIMIT = min(MAX_LINE_CHARS, csv.field_size_limit())
+BLOCK = 1 << 17  # bytes per read and per COPY write; at most LINE_LIMIT
 SLOW_BATCH = 5000  # records fetched at a time for the Python path
 _BOM = b"\xef\xbb\xbf"
 # The columns the SQL checks understand; a row giving any other ledger column goes to Python.
@@ -113,7 +117,7 @@ def _copy_raw(conn: Connection, source, on_progress) -> list[str]:
     """COPY the data lines into RAW; the header's column names. Raises _Irregular."""
     with open_binary(source, on_progress) as binary:
         first = _read(binary)
-        while b"\n" not in first and len(first) <= MAX_LINE_CHARS:
+        while b"\n" not in first and len(first) <= LINE_LIMIT:
             more = _read(binary)
             if not more:
                 break
@@ -121,7 +125,7 @@ def _copy_raw(conn: Connection, source, on_progress) -> list[str]:
         if first.startswith(_BOM):
             first = first[len(_BOM):]
         end = first.find(b"\n")
-        if end < 0 or end >= MAX_LINE_CHARS:
+        if end < 0 or end >= LINE_LIMIT:
             raise _Irregular
         header = _header(first[:end + 1])
         cols = ", ".join(f"c{i} text" for i in range(len(header)))
@@ -139,6 +143,8 @@ def _copy_raw(conn: Connection, source, on_progress) -> list[str]:
                 while block:
                     lines += block.count(b"\n")
                     since = _line_lengths(block, since)
+                    if b'"' in block and _STRAY_QUOTE.search(last + block):
+                        raise _Irregular
                     last = block[-1:]
                     copy.write(block)
                     block = _read(binary)
@@ -168,16 +174,21 @@ def _header(line: bytes) -> list[str]:
     return header
 
 
+# A quote inside an unquoted field, or text right after a closing quote: Python's csv takes
+# the first literally, PostgreSQL starts a quoted part there; Python reads such a file.
+_STRAY_QUOTE = re.compile(rb'[^,\n"]"[^,\r\n"]')
+
+
 def _line_lengths(block: bytes, since: int) -> int:
-    """Bytes since the last newline after `block`; raises _Irregular past MAX_LINE_CHARS.
-    A line within one block is never longer than the block, at most BLOCK bytes."""
+    """Bytes since the last newline after `block`; raises _Irregular past LINE_LIMIT.
+    A line within one block is never longer than the block."""
     first = block.find(b"\n")
     if first < 0:
         since += len(block)
-        if since > MAX_LINE_CHARS:
+        if since > LINE_LIMIT:
             raise _Irregular
         return since
-    if since + first + 1 > MAX_LINE_CHARS or len(block) > MAX_LINE_CHARS:
+    if since + first + 1 > LINE_LIMIT or len(block) > LINE_LIMIT:
         raise _Irregular
     return len(block) - block.rfind(b"\n") - 1
 
