@@ -42,6 +42,7 @@ DAYS_TABLE = "ledger_day"
 # the csv module's own limit (128 KiB) with its messages.
 LINE_LIMIT = min(MAX_LINE_CHARS, csv.field_size_limit())
 BLOCK = 1 << 17  # bytes per read and per COPY write; at most LINE_LIMIT
+MAX_COLUMNS = 1000  # a table has at most 1,600
 SLOW_BATCH = 5000  # records fetched at a time for the Python path
 _BOM = b"\xef\xbb\xbf"
 # The columns the SQL checks understand; a row giving any other ledger column goes to Python.
@@ -169,8 +170,8 @@ def _header(line: bytes) -> list[str]:
     except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
         raise _Irregular from exc
     header = [h.strip() for h in fields]
-    if any(c not in header for c in REQUIRED_COLUMNS):
-        raise _Irregular  # the Python path says which are missing
+    if any(c not in header for c in REQUIRED_COLUMNS) or len(header) > MAX_COLUMNS:
+        raise _Irregular  # the Python path says which are missing, or reads them all
     return header
 
 
