@@ -260,3 +260,14 @@ def test_a_field_over_the_csv_limit_is_refused_as_python_refuses_it(postgres, tm
     quick = import_ledger(str(path), today=TODAY)
     python = run(path, sql=False, monkeypatch=monkeypatch)
     assert quick.errors == python.errors and "not valid CSV" in quick.errors[0]["error"]
+
+
+def test_the_shared_dataset_is_imported_alike_by_both_paths(postgres, shared_dataset,
+                                                             monkeypatch):
+    quick = run(shared_dataset, sql=True, monkeypatch=monkeypatch)
+    by_sql = imported(postgres)
+    wipe(postgres)
+    python = run(shared_dataset, sql=False, monkeypatch=monkeypatch)
+    assert quick.written and python.written and quick.errors == python.errors == []
+    assert (quick.rows, quick.customers) == (python.rows, python.customers) == (1930, 100)
+    assert imported(postgres) == by_sql

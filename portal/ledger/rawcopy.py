@@ -81,7 +81,7 @@ def fill(conn: Connection, source, on_progress: Callable[[int], None] | None,
     order."""
     try:
         with conn.begin_nested():
-            header = _copy_raw(conn, source, on_progress)
+            header, total = _copy_raw(conn, source, on_progress)
     except _Irregular:
         return None
     except Exception as exc:  # psycopg refused the data (a field count, the encoding …)
@@ -89,7 +89,6 @@ def fill(conn: Connection, source, on_progress: Callable[[int], None] | None,
             raise
         return None
     lap("copy raw")
-    total = conn.scalar(text(f"SELECT count(*) FROM {RAW}"))  # noqa: S608 - constants
     _lookups(conn)
     fast = conn.execute(_fast_insert(header), {"default": default_currency,
                                                "today": today}).rowcount
@@ -114,8 +113,9 @@ def _is_data_error(exc: Exception) -> bool:
                       | psycopg.errors.UntranslatableCharacter)
 
 
-def _copy_raw(conn: Connection, source, on_progress) -> list[str]:
-    """COPY the data lines into RAW; the header's column names. Raises _Irregular."""
+def _copy_raw(conn: Connection, source, on_progress) -> tuple[list[str], int]:
+    """COPY the data lines into RAW; (the header's column names, how many records).
+    Raises _Irregular."""
     with open_binary(source, on_progress) as binary:
         first = _read(binary)
         while b"\n" not in first and len(first) <= LINE_LIMIT:
@@ -152,7 +152,7 @@ def _copy_raw(conn: Connection, source, on_progress) -> list[str]:
             copied = cursor.rowcount
         if copied != lines + (last != b"\n"):  # a record over several lines, a blank line
             raise _Irregular
-    return header
+    return header, copied
 
 
 def _read(binary) -> bytes:
