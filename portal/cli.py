@@ -29,8 +29,12 @@ def _progress_bar(length: int, label: str):
 @click.option("--skip-invalid", is_flag=True, help="Write the valid rows, report the rest.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--timings", is_flag=True, help="Print the seconds each phase took (on stderr).")
+@click.option("--keep-indexes", is_flag=True,
+              help="PostgreSQL: never drop and rebuild the secondary indexes, even for a file "
+                   "larger than the ledger (that rebuild locks the ledger's tables until the "
+                   "import commits).")
 def import_ledger_command(path: str, dry_run: bool, skip_invalid: bool, as_json: bool,
-                          timings: bool) -> None:
+                          timings: bool, keep_indexes: bool) -> None:
     """Import a ledger CSV (customer_id, invoice_id, issue_date, due_date, amount, ...).
 
     PATH may be gzip-compressed, or - for standard input.
@@ -47,6 +51,7 @@ def import_ledger_command(path: str, dry_run: bool, skip_invalid: bool, as_json:
             skip_invalid=skip_invalid,
             default_currency=current_app.config["DEFAULT_CURRENCY"],
             on_progress=bar.update if bar is not None else None,
+            bulk_indexes=False if keep_indexes else None,
         )
     finally:
         if bar is not None:

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal.extensions import db
-from portal.ledger import apply, rawcopy
+from portal.ledger import apply, bulkindex, rawcopy
 from portal.ledger.fastrow import fast_row
 from portal.ledger.rows import LedgerRow, RowError, parse_row
 from portal.ledger.source import FileError, open_ledger, records
@@ -96,12 +96,15 @@ def import_ledger(
     on_progress: Callable[[int], None] | None = None,
     origin: str = "cli",
     content_sha256: str | None = None,
+    bulk_indexes: bool | None = None,
 ) -> ImportReport:
     """Import the ledger CSV at `path` ('-': standard input; gzip is recognised).
 
     Returns the report; it wrote only if `report.written`. `dry_run` validates and counts,
     then writes nothing. `on_progress(n_bytes)` is called as the file is read. With
     `content_sha256`, a second import of the same content raises AlreadyImported.
+    `bulk_indexes`: build the secondary indexes after the rows (PostgreSQL; None: only for a
+    file larger than the ledger, see `portal.ledger.bulkindex`; False: never).
     """
     def fill(stage: Stage, report: ImportReport, given: set[str], today: date) -> None:
         with rawcopy.rereadable(path) if stage.postgres else nullcontext(path) as source:
@@ -125,7 +128,7 @@ def import_ledger(
     return _import(fill, source="stdin" if path == "-" else str(path),
                    origin=origin, dry_run=dry_run, skip_invalid=skip_invalid,
                    default_currency=default_currency, today=today,
-                   content_sha256=content_sha256)
+                   content_sha256=content_sha256, bulk_indexes=bulk_indexes)
 
 
 def import_rows(
@@ -172,7 +175,8 @@ Filler = Callable[[Stage, "ImportReport", set[str], date], None]
 def _import(fill: Filler, *, source: str, origin: str, dry_run: bool,
             skip_invalid: bool, default_currency: str, today: date | None,
             connection: Connection | None = None,
-            content_sha256: str | None = None) -> ImportReport:
+            content_sha256: str | None = None,
+            bulk_indexes: bool | None = None) -> ImportReport:
     today = today or datetime.now(UTC).date()
     report = ImportReport()
     conn = connection if connection is not None else db.engine.connect()
@@ -217,7 +221,7 @@ def _import(fill: Filler, *, source: str, origin: str, dry_run: bool,
                 _finish_run(conn, report, "rejected", commit=own)
             return report
         try:
-            _apply(conn, report.run_id, today, own, report.lap)
+            _apply(conn, report.run_id, today, own, report.lap, bulk_indexes)
         except Exception:
             if own:  # the run says so; on SQLite the chunks applied so far stay
                 conn.rollback()
@@ -364,9 +368,10 @@ def _identities(conn: Connection, rows: list[tuple[int, LedgerRow]]) -> dict[int
 
 
 def _apply(conn: Connection, run_id: int, today: date, own: bool,
-           lap: Callable[[str], None]) -> None:
+           lap: Callable[[str], None], bulk_indexes: bool | None = None) -> None:
     """Write the valid staged rows: one transaction on PostgreSQL (or when the caller holds
-    the transaction), short ones on SQLite."""
+    the transaction), short ones on SQLite. PostgreSQL, own transaction: the secondary
+    indexes are built after the rows when `bulk_indexes` (None: when `bulkindex.worth_it`)."""
     now = datetime.now(UTC)
     short = own and conn.dialect.name == "sqlite"
     if short:
@@ -378,10 +383,17 @@ def _apply(conn: Connection, run_id: int, today: date, own: bool,
         trusted = own and _may_skip_fk_triggers(conn)
         if trusted:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-        apply.apply_debtors(conn, 1, customers, run_id, now)
-        lap("apply debtors")
-        if first is not None:
-            apply.apply_range(conn, first, last, run_id, now, today, lap)
+        rebuild = own and bulk_indexes is not False and (
+            bulk_indexes or bulkindex.worth_it(conn, last - first + 1 if first else 0))
+        with bulkindex.dropped(conn, rebuild) as dropped:
+            if dropped:
+                lap("drop indexes")
+            apply.apply_debtors(conn, 1, customers, run_id, now)
+            lap("apply debtors")
+            if first is not None:
+                apply.apply_range(conn, first, last, run_id, now, today, lap)
+        if dropped:
+            lap("build indexes")
         if trusted:
             conn.execute(text("SET LOCAL session_replication_role = origin"))
         return

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -31,6 +32,16 @@ CHANNELS = ("email", "sms", "whatsapp", "push")
 INVOICE_STATUSES = ("open", "paid", "cancelled")
 PAYMENT_STATUSES = ("pending", "confirming", "succeeded", "failed", "refunded",
                     "partially_refunded")
+
+
+def _unique_when_set(table: str, column: str) -> Index:
+    """Unique where set: rows that leave `column` NULL (every imported debtor and payment)
+    add no index entry, and NULLs never conflict, so uniqueness is what a plain unique
+    constraint gives. No `ON CONFLICT` may name these columns (it would need the predicate).
+    """
+    where = text(f"{column} IS NOT NULL")
+    return Index(f"uq_{table}_{column}", column, unique=True,
+                 postgresql_where=where, sqlite_where=where)
 
 
 class Debtor(DebtorUser, db.Model):
@@ -65,7 +76,7 @@ class Debtor(DebtorUser, db.Model):
     identity_kind: Mapped[str | None] = mapped_column(String(24))
     identity_hash: Mapped[str | None] = mapped_column(String(255))
 
-    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     import_run_id: Mapped[int | None] = mapped_column(ForeignKey("import_run.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -77,6 +88,7 @@ class Debtor(DebtorUser, db.Model):
             "preferred_channel IS NULL OR preferred_channel IN ('email','sms','whatsapp','push')",
             name="preferred_channel_known",
         ),
+        _unique_when_set("debtor", "stripe_customer_id"),
     )
 
     def allows(self, channel: str) -> bool:
@@ -150,9 +162,9 @@ class Payment(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     # Where the payment came from: a Stripe PaymentIntent, or a ledger import (`import:<id>`).
-    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
     external_ref: Mapped[str | None] = mapped_column(String(100), unique=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
     target_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(Text)
@@ -181,6 +193,8 @@ class Payment(db.Model):
             "'partially_refunded')",
             name="status_known",
         ),
+        _unique_when_set("payment", "stripe_payment_intent_id"),
+        _unique_when_set("payment", "idempotency_key"),
     )
 
 
