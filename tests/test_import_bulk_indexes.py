@@ -63,6 +63,40 @@ def test_first_load_rebuilds_the_same_indexes(pg, tmp_path, monkeypatch):
     assert "ix_invoice_status_due_on" in plan
 
 
+def ledger_rows(db) -> list:
+    return db.session.execute(text(
+        "SELECT d.external_id, d.name, i.external_id, i.issued_on, i.due_on, i.amount_minor,"
+        " i.currency, i.status, i.paid_minor, i.settled_on, p.amount_minor, p.external_ref,"
+        " p.received_on, a.amount_minor FROM invoice i JOIN debtor d ON d.id = i.debtor_id"
+        " LEFT JOIN payment_allocation a ON a.invoice_id = i.id"
+        " LEFT JOIN payment p ON p.id = a.payment_id ORDER BY i.external_id")).all()
+
+
+def test_the_first_load_writes_what_the_upserts_write(pg, tmp_path, monkeypatch):
+    """Into empty, locked tables the apply inserts without conflict arbitration; the
+    ledger is the same as the upserts make, and importing it again changes nothing."""
+    monkeypatch.setattr(bulkindex, "MIN_ROWS", 10)
+    seen = []
+    real = apply.apply_range
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("empty"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(apply, "apply_range", spy)
+    path = ledger(tmp_path, 60)
+    assert import_ledger(str(path), today=TODAY).written
+    first = ledger_rows(pg)
+    again = import_ledger(str(path), today=TODAY)
+    assert again.invoices_updated == 60 and ledger_rows(pg) == first
+    pg.session.execute(text("TRUNCATE invoice, payment, payment_allocation, debtor CASCADE"))
+    pg.session.commit()
+    assert import_ledger(str(path), today=TODAY, bulk_indexes=False).written
+    assert seen == [True, False, False]
+    assert ledger_rows(pg) == first and len(first) == 60
+    assert sum(1 for row in first if row[-1] is not None) == 40
+
+
 def test_a_ledger_larger_than_the_file_keeps_its_indexes(pg, tmp_path, monkeypatch):
     monkeypatch.setattr(bulkindex, "MIN_ROWS", 10)
     assert "drop indexes" in import_ledger(str(ledger(tmp_path, 40)), today=TODAY).timings

@@ -197,8 +197,17 @@ def apply_debtors(conn: Connection, first: int, last: int, run_id: int, now: dat
 
 
 def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datetime,
-                today: date, lap: Callable[[str], None] = lambda phase: None) -> None:
-    """Upsert the valid staged invoices with line in [first, last], then their payments."""
+                today: date, lap: Callable[[str], None] = lambda phase: None, *,
+                empty: bool = False) -> None:
+    """Upsert the valid staged invoices with line in [first, last], then their payments.
+
+    `empty`: the invoice and payment tables are empty and this transaction holds them
+    exclusively (`portal.ledger.bulkindex`), so no row can conflict (duplicates within the
+    file are refused by `check`) and plain inserts skip the per-row conflict arbitration.
+    """
+    def upsert(clause: str) -> str:
+        return "" if empty else clause
+
     lines = "s.line BETWEEN :first AND :last"
     status = ("CASE WHEN settled_on IS NOT NULL THEN 'paid'"
               " WHEN old_status IS NULL THEN CASE WHEN new_paid >= amount_minor THEN 'paid'"
@@ -230,12 +239,13 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
         # An invoice the file leaves as it is keeps its row (its last import and update
         # time too): a daily full export then rewrites only what changed.
         f"WHERE c.old_id IS NULL OR {_changed(conn, (*_INVOICE_NEW, (status, 'old_status')))} "
-        "ON CONFLICT (external_id) DO UPDATE SET issued_on = excluded.issued_on,"
-        " due_on = excluded.due_on, amount_minor = excluded.amount_minor,"
-        " currency = excluded.currency, status = excluded.status,"
-        " paid_minor = excluded.paid_minor, settled_on = excluded.settled_on,"
-        " disputed = excluded.disputed, paperless = excluded.paperless,"
-        " import_run_id = excluded.import_run_id, updated_at = excluded.updated_at",
+        + upsert(
+            "ON CONFLICT (external_id) DO UPDATE SET issued_on = excluded.issued_on,"
+            " due_on = excluded.due_on, amount_minor = excluded.amount_minor,"
+            " currency = excluded.currency, status = excluded.status,"
+            " paid_minor = excluded.paid_minor, settled_on = excluded.settled_on,"
+            " disputed = excluded.disputed, paperless = excluded.paperless,"
+            " import_run_id = excluded.import_run_id, updated_at = excluded.updated_at"),
         run=run_id, now=now, first=first, last=last,
     ))
     lap("apply invoices")
@@ -253,8 +263,8 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
         f" LEFT JOIN payment p ON p.external_ref = {_IMPORT_REF} "
         f"WHERE {lines} AND {VALID} AND s.paid_minor > 0"
         " AND (p.id IS NULL OR p.amount_minor <> s.paid_minor) "
-        "ON CONFLICT (external_ref) DO UPDATE SET amount_minor = excluded.amount_minor,"
-        " received_on = excluded.received_on, updated_at = excluded.updated_at",
+        + upsert("ON CONFLICT (external_ref) DO UPDATE SET amount_minor = excluded.amount_minor,"
+                 " received_on = excluded.received_on, updated_at = excluded.updated_at"),
         now=now, today=today, first=first, last=last,
         **{f"d_{k}": v for k, v in defaults.items()},
     ))
@@ -267,8 +277,9 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
         " LEFT JOIN payment_allocation a ON a.payment_id = p.id AND a.invoice_id = i.id "
         f"WHERE {lines} AND {VALID} AND s.paid_minor > 0"
         " AND (a.id IS NULL OR a.amount_minor <> s.paid_minor) "
-        "ON CONFLICT (payment_id, invoice_id) DO UPDATE SET amount_minor = excluded.amount_minor"
-        " WHERE payment_allocation.amount_minor <> excluded.amount_minor",
+        + upsert("ON CONFLICT (payment_id, invoice_id) DO UPDATE"
+                 " SET amount_minor = excluded.amount_minor"
+                 " WHERE payment_allocation.amount_minor <> excluded.amount_minor"),
         now=now, first=first, last=last,
     ))
     lap("apply allocations")

@@ -69,6 +69,13 @@ def _drop(conn: Connection) -> list[tuple[str, str]]:
     return indexes
 
 
+def empty(conn: Connection) -> bool:
+    """No invoice and no payment yet (call while `dropped` holds the tables: none can
+    appear before the import commits)."""
+    return bool(conn.scalar(text(
+        "SELECT NOT EXISTS (SELECT 1 FROM invoice) AND NOT EXISTS (SELECT 1 FROM payment)")))
+
+
 @contextmanager
 def dropped(conn: Connection, enabled: bool) -> Iterator[list[str]]:
     """Inside the import's transaction: without the secondary indexes when `enabled`,

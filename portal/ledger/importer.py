@@ -386,12 +386,13 @@ def _apply(conn: Connection, run_id: int, today: date, own: bool,
         rebuild = own and bulk_indexes is not False and (
             bulk_indexes or bulkindex.worth_it(conn, last - first + 1 if first else 0))
         with bulkindex.dropped(conn, rebuild) as dropped:
+            empty = bool(dropped) and bulkindex.empty(conn)
             if dropped:
                 lap("drop indexes")
             apply.apply_debtors(conn, 1, customers, run_id, now)
             lap("apply debtors")
             if first is not None:
-                apply.apply_range(conn, first, last, run_id, now, today, lap)
+                apply.apply_range(conn, first, last, run_id, now, today, lap, empty=empty)
         if dropped:
             lap("build indexes")
         if trusted:
