@@ -249,12 +249,14 @@ def _import(fill: Filler, *, source: str, origin: str, dry_run: bool,
 
 def _tune(conn: Connection) -> None:
     """Session settings for a bulk import. SQLite: a bounded page cache for the main and
-    temporary databases, and `synchronous=NORMAL` (safe in WAL mode; a power cut may lose
-    the last chunks, which re-importing the file restores). PostgreSQL: the staging table
+    temporary databases, `synchronous=NORMAL` (safe in WAL mode; a power cut may lose
+    the last chunks, which re-importing the file restores), and a checkpoint every 20,000
+    WAL pages (80 MB) instead of 1,000: the chunks rewrite the same index pages, which are
+    then copied back once per checkpoint, not once per chunk. PostgreSQL: the staging table
     (temporary, so in the session's own buffers) and the hash joins over it stay in memory."""
     if conn.dialect.name == "sqlite":
         for pragma in ("cache_size = -32768", "temp.cache_size = -32768",
-                       "synchronous = NORMAL"):
+                       "synchronous = NORMAL", "wal_autocheckpoint = 20000"):
             conn.exec_driver_sql(f"PRAGMA {pragma}")
         return
     try:
