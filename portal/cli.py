@@ -30,9 +30,9 @@ def _progress_bar(length: int, label: str):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--timings", is_flag=True, help="Print the seconds each phase took (on stderr).")
 @click.option("--keep-indexes", is_flag=True,
-              help="PostgreSQL: never drop and rebuild the secondary indexes, even for a file "
-                   "larger than the ledger (that rebuild locks the ledger's tables until the "
-                   "import commits).")
+              help="PostgreSQL: never drop and rebuild the secondary indexes, even for a "
+                   "file ten times the ledger or more (that rebuild locks the ledger's tables "
+                   "until the import commits).")
 def import_ledger_command(path: str, dry_run: bool, skip_invalid: bool, as_json: bool,
                           timings: bool, keep_indexes: bool) -> None:
     """Import a ledger CSV (customer_id, invoice_id, issue_date, due_date, amount, ...).

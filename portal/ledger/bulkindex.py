@@ -1,8 +1,8 @@
 """A first load on PostgreSQL: build the ledger's secondary indexes once, after the rows.
 
 Keeping a non-unique index up to date costs a random B-tree insertion (and its WAL) per row;
-building it after the load costs one sort. When the file is larger than the ledger it goes
-into (the first load, or a ledger replaced wholesale), `dropped` drops those indexes inside
+building it after the load costs one sort. When the file is much larger than the ledger it
+goes into (the first load, or a ledger replaced wholesale), `dropped` drops those indexes inside
 the import's transaction and builds them again from their own definitions after the apply,
 as `pg_restore` does. Unique indexes stay: they are the `ON CONFLICT` arbiters and the
 checks the apply relies on.
@@ -10,7 +10,7 @@ checks the apply relies on.
 The trade-off: `DROP INDEX` takes an ACCESS EXCLUSIVE lock on the table, held until the
 import commits, so portal pages and jobs that read invoices or payments wait for the rest
 of the import (seconds to tens of seconds). It is taken only when it pays and the ledger is
-small (a first load: at most `MIN_ROWS`-scale portal traffic to wait), never inside a
+small beside the file (a first load: few debtors to keep waiting), never inside a
 caller's transaction, and never by waiting: if the lock is not granted within
 `LOCK_TIMEOUT`, the import goes on with the indexes in place. A failed import rolls the
 drop back with everything else.
@@ -25,20 +25,24 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 TABLES = ("invoice", "payment")
-# Rebuilding sorts the whole table, maintaining costs per new row: only a file this large
-# and at least as large as the ledger already there (counted exactly, up to the file's size).
+# Rebuilding sorts the whole table, maintaining costs per new row, and the lock makes the
+# portal wait: only a file this large, and at least SHARE times the ledger already there
+# (its invoices counted exactly, up to rows / SHARE).
 MIN_ROWS = 100_000
+SHARE = 10
 LOCK_TIMEOUT = "2s"
 MAINTENANCE_WORK_MEM = "256MB"  # each index is sorted in memory
 
 
 def worth_it(conn: Connection, rows: int) -> bool:
-    """A large file going into a ledger with fewer invoices than the file has rows."""
+    """A large file going into a ledger with less than a SHAREth of its rows in invoices
+    (the first load, or a ledger replaced wholesale)."""
     if conn.dialect.name != "postgresql" or rows < MIN_ROWS:
         return False
+    limit = rows // SHARE
     existing = conn.scalar(text("SELECT count(*) FROM (SELECT 1 FROM invoice LIMIT :n) x"),
-                           {"n": rows})
-    return existing < rows
+                           {"n": limit})
+    return existing < limit
 
 
 def _secondary(conn: Connection) -> list[tuple[str, str]]:

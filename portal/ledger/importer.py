@@ -104,7 +104,7 @@ def import_ledger(
     then writes nothing. `on_progress(n_bytes)` is called as the file is read. With
     `content_sha256`, a second import of the same content raises AlreadyImported.
     `bulk_indexes`: build the secondary indexes after the rows (PostgreSQL; None: only for a
-    file larger than the ledger, see `portal.ledger.bulkindex`; False: never).
+    file ten times the ledger or more, see `portal.ledger.bulkindex`; False: never).
     """
     def fill(stage: Stage, report: ImportReport, given: set[str], today: date) -> None:
         with rawcopy.rereadable(path) if stage.postgres else nullcontext(path) as source:
