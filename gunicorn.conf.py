@@ -14,6 +14,11 @@ timeout = int(os.environ.get("SALDO_WORKER_TIMEOUT", "30"))
 graceful_timeout = 30
 max_requests = 2000  # recycle workers now and then
 max_requests_jitter = 200
+# Build the app once in the master and fork workers from it: a recycled or killed worker is
+# back in milliseconds instead of re-importing everything (about a second of CPU, during
+# which its share of the requests queued). New code then needs a restart, not a HUP.
+# SALDO_PRELOAD=0 switches it off.
+preload_app = os.environ.get("SALDO_PRELOAD", "1").strip().lower() not in ("0", "false", "no")
 accesslog = "-"
 errorlog = "-"
 logger_class = "portal.gunicorn_logging.RedactingLogger"
@@ -21,3 +26,16 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"
 # Trust X-Forwarded-* only from the proxies in front (SALDO_PROXY_COUNT in the app decides
 # how many hops it reads); by default gunicorn trusts 127.0.0.1.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """A forked worker must not use database connections pooled in the master (two processes
+    on one socket): drop them without closing, as SQLAlchemy advises for forked pools."""
+    app = getattr(server.app, "callable", None) if preload_app else None
+    if app is None or not hasattr(app, "app_context"):
+        return
+    from portal.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

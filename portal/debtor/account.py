@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from portal.debtor.format import invoice_period
 from portal.extensions import db
@@ -51,16 +51,6 @@ def open_promise(invoice: Invoice) -> PromiseToPay | None:
     )
 
 
-def _open_promises(debtor: Debtor) -> dict[int, PromiseToPay]:
-    """The newest open promise of each of the debtor's invoices, in one query."""
-    rows = db.session.scalars(
-        select(PromiseToPay)
-        .where(PromiseToPay.debtor_id == debtor.id, PromiseToPay.status == "open")
-        .order_by(PromiseToPay.created_at)
-    ).all()
-    return {row.invoice_id: row for row in rows}
-
-
 def invoice_status(invoice: Invoice, today: date, promise: PromiseToPay | None = None) -> str:
     """The one status a debtor should see first for an invoice."""
     if invoice.status == "cancelled":
@@ -87,24 +77,44 @@ def view_invoice(invoice: Invoice, today: date) -> InvoiceView:
     return InvoiceView(invoice, invoice_status(invoice, today, promise), promise)
 
 
-def account_summary(debtor: Debtor, today: date, history_limit: int = 24) -> AccountSummary:
-    """Totals per currency (due and overdue), the next due date, invoices, plans, promises."""
-    open_rows = db.session.scalars(
-        select(Invoice)
-        .where(Invoice.debtor_id == debtor.id, Invoice.status == "open")
-        .order_by(Invoice.due_on, Invoice.id)
-    ).all()
-    paid_rows = db.session.scalars(
-        select(Invoice)
+def _invoices(debtor: Debtor, history_limit: int) -> tuple[list, list, dict]:
+    """Every open invoice (by due date), the `history_limit` paid ones issued last (by the
+    month billed, newest first: not by payment date, so months stay in order) and the newest
+    open promise of each open invoice, in one query."""
+    recent_paid = (
+        select(Invoice.id)
         .where(Invoice.debtor_id == debtor.id, Invoice.status == "paid")
         .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
         .limit(history_limit)
+    )
+    promised = and_(PromiseToPay.invoice_id == Invoice.id, Invoice.status == "open",
+                    PromiseToPay.debtor_id == debtor.id, PromiseToPay.status == "open")
+    rows = db.session.execute(
+        select(Invoice, PromiseToPay).outerjoin(PromiseToPay, promised).where(
+            Invoice.debtor_id == debtor.id,
+            or_(Invoice.status == "open", Invoice.id.in_(recent_paid.scalar_subquery())),
+        )
     ).all()
-    # By the month billed, newest first (not by payment date: months stay in order).
-    paid_rows = sorted(paid_rows, key=lambda inv: (invoice_period(inv) or inv.issued_on,
-                                                   inv.issued_on, inv.id), reverse=True)
+    invoices: dict[int, Invoice] = {}
+    promises: dict[int, PromiseToPay] = {}
+    for invoice, promise in rows:
+        invoices[invoice.id] = invoice
+        kept = promises.get(invoice.id)
+        if promise is not None and (kept is None or (promise.created_at, promise.id)
+                                    > (kept.created_at, kept.id)):
+            promises[invoice.id] = promise
+    open_rows = sorted((inv for inv in invoices.values() if inv.status == "open"),
+                       key=lambda inv: (inv.due_on, inv.id))
+    paid_rows = sorted((inv for inv in invoices.values() if inv.status != "open"),
+                       key=lambda inv: (invoice_period(inv) or inv.issued_on, inv.issued_on,
+                                        inv.id), reverse=True)
+    return open_rows, paid_rows, promises
+
+
+def account_summary(debtor: Debtor, today: date, history_limit: int = 24) -> AccountSummary:
+    """Totals per currency (due and overdue), the next due date, invoices, plans, promises."""
+    open_rows, paid_rows, promises_by_invoice = _invoices(debtor, history_limit)
     totals: dict[str, CurrencyTotal] = {}
-    promises_by_invoice = _open_promises(debtor)
     plans = db.session.scalars(
         select(PaymentPlan).where(PaymentPlan.debtor_id == debtor.id)
         .order_by(PaymentPlan.created_at.desc())

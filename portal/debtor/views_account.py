@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.auth import debtor_required
 from portal.debtor import bp
 from portal.debtor.account import account_summary, applied_payments, own_invoice, view_invoice
-from portal.debtor.forms import ConfirmForm
+from portal.debtor.lines import open_lines, paid_lines
 from portal.debtor.util import debtor_today, me, owned_or_404
 from portal.extensions import db
 from portal.models import Dispute
@@ -25,7 +25,9 @@ def account():
         .order_by(Dispute.created_at.desc())
     ).all()
     return render_template("debtor/account.html", debtor=debtor, summary=summary, today=today,
-                           disputes=disputes, signout_form=ConfirmForm())
+                           open_lines=open_lines(summary.open_invoices),
+                           paid_lines=paid_lines(summary.paid_invoices),
+                           disputes=disputes)
 
 
 def _invoice_context(invoice_id: int) -> dict:
