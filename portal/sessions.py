@@ -17,10 +17,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from portal.extensions import db
 from portal.models import RememberToken, UserSession
@@ -86,17 +87,21 @@ def is_open(token: str | None, kind: str, user_id: int, now: datetime | None = N
     return _row_is_open(row, kind, user_id, now or datetime.now(UTC))
 
 
+@cache
+def _session_user_statement(model):
+    """Built once per user model: every signed-in request runs it, and building a statement
+    costs more CPU than running this one."""
+    return (select(UserSession, model).outerjoin(model, model.id == UserSession.user_id)
+            .where(UserSession.id == bindparam("sid")))
+
+
 def session_user(token: str | None, kind: str, user_id: int, model,
                  now: datetime | None = None) -> tuple[bool, object | None]:
     """(whether the session `token` is open, unexpired and this user's; the `model` row with
     `user_id`, or None) in one query: every signed-in request asks this first."""
     if not token:
         return False, None
-    found = db.session.execute(
-        select(UserSession, model)
-        .outerjoin(model, model.id == UserSession.user_id)
-        .where(UserSession.id == _digest(token))
-    ).first()
+    found = db.session.execute(_session_user_statement(model), {"sid": _digest(token)}).first()
     if found is None:
         return False, None
     row, user = found

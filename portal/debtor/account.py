@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from portal.debtor.format import invoice_period
 from portal.extensions import db
-from portal.models import Debtor, Invoice, PaymentPlan, PromiseToPay
+from portal.models import Debtor, Dispute, Invoice, PaymentPlan, PromiseToPay
 
 DUE_SOON_DAYS = 7
 ACTIVE_PLAN_STATUSES = ("pending", "active")
@@ -77,24 +77,40 @@ def view_invoice(invoice: Invoice, today: date) -> InvoiceView:
     return InvoiceView(invoice, invoice_status(invoice, today, promise), promise)
 
 
+# The account page's statements are built once (with bound parameters): building one and
+# its cache key costs more CPU than PostgreSQL takes to run it.
+_DEBTOR, _LIMIT = bindparam("debtor_id"), bindparam("history_limit")
+_RECENT_PAID = (
+    select(Invoice.id)
+    .where(Invoice.debtor_id == _DEBTOR, Invoice.status == "paid")
+    .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+    .limit(_LIMIT)
+)
+_INVOICES = (
+    select(Invoice, PromiseToPay)
+    .outerjoin(PromiseToPay, and_(PromiseToPay.invoice_id == Invoice.id,
+                                  Invoice.status == "open", PromiseToPay.debtor_id == _DEBTOR,
+                                  PromiseToPay.status == "open"))
+    .where(Invoice.debtor_id == _DEBTOR,
+           or_(Invoice.status == "open", Invoice.id.in_(_RECENT_PAID.scalar_subquery())))
+)
+_PLANS = (select(PaymentPlan).where(PaymentPlan.debtor_id == _DEBTOR)
+          .order_by(PaymentPlan.created_at.desc()))
+OPEN_DISPUTES = (select(Dispute).where(Dispute.debtor_id == _DEBTOR, Dispute.status == "open")
+                 .order_by(Dispute.created_at.desc()))
+
+
+def open_disputes(debtor: Debtor) -> list[Dispute]:
+    """The debtor's disputes still under review, newest first."""
+    return db.session.scalars(OPEN_DISPUTES, {"debtor_id": debtor.id}).all()
+
+
 def _invoices(debtor: Debtor, history_limit: int) -> tuple[list, list, dict]:
     """Every open invoice (by due date), the `history_limit` paid ones issued last (by the
     month billed, newest first: not by payment date, so months stay in order) and the newest
     open promise of each open invoice, in one query."""
-    recent_paid = (
-        select(Invoice.id)
-        .where(Invoice.debtor_id == debtor.id, Invoice.status == "paid")
-        .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
-        .limit(history_limit)
-    )
-    promised = and_(PromiseToPay.invoice_id == Invoice.id, Invoice.status == "open",
-                    PromiseToPay.debtor_id == debtor.id, PromiseToPay.status == "open")
-    rows = db.session.execute(
-        select(Invoice, PromiseToPay).outerjoin(PromiseToPay, promised).where(
-            Invoice.debtor_id == debtor.id,
-            or_(Invoice.status == "open", Invoice.id.in_(recent_paid.scalar_subquery())),
-        )
-    ).all()
+    rows = db.session.execute(_INVOICES, {"debtor_id": debtor.id,
+                                          "history_limit": history_limit}).all()
     invoices: dict[int, Invoice] = {}
     promises: dict[int, PromiseToPay] = {}
     for invoice, promise in rows:
@@ -115,10 +131,8 @@ def account_summary(debtor: Debtor, today: date, history_limit: int = 24) -> Acc
     """Totals per currency (due and overdue), the next due date, invoices, plans, promises."""
     open_rows, paid_rows, promises_by_invoice = _invoices(debtor, history_limit)
     totals: dict[str, CurrencyTotal] = {}
-    plans = db.session.scalars(
-        select(PaymentPlan).where(PaymentPlan.debtor_id == debtor.id)
-        .order_by(PaymentPlan.created_at.desc())
-    ).all()  # loads every plan once, so invoice_status finds them in the identity map
+    # Every plan, loaded once, so invoice_status finds them in the identity map.
+    plans = db.session.scalars(_PLANS, {"debtor_id": debtor.id}).all()
     open_views = []
     for inv in open_rows:
         if inv.balance_minor > 0:

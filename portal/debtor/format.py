@@ -65,20 +65,21 @@ def _date_text(value: date, form: str, locale: str) -> str:
     return format_date(value, format=form, locale=babel_locale(locale))
 
 
-def money(amount_minor: int, currency: str) -> str:
-    return _money_text(int(amount_minor), currency, display_locale())
+# `locale`: a page formatting many values passes display_locale() once (templates do not).
+def money(amount_minor: int, currency: str, locale: str | None = None) -> str:
+    return _money_text(int(amount_minor), currency, locale or display_locale())
 
 
-def long_date(value: date | None) -> str:
+def long_date(value: date | None, locale: str | None = None) -> str:
     if value is None:
         return ""
-    return _date_text(value, "long", display_locale())
+    return _date_text(value, "long", locale or display_locale())
 
 
-def short_date(value: date | None) -> str:
+def short_date(value: date | None, locale: str | None = None) -> str:
     if value is None:
         return ""
-    return _date_text(value, "medium", display_locale())
+    return _date_text(value, "medium", locale or display_locale())
 
 
 def date_range(first: date, last: date) -> str:
@@ -95,14 +96,15 @@ def invoice_period(invoice) -> date | None:
     return date(int(match.group(1)), int(match.group(2)), 1) if match else None
 
 
-def invoice_title(invoice) -> str:
+def invoice_title(invoice, locale: str | None = None) -> str:
     """What a debtor calls an invoice: "Invoice for November 2026" for a billing period
     (or when there is no description: the month it was issued), else its description."""
     period = invoice_period(invoice)
     if period is None and invoice.description:
         return invoice.description
     day = period or invoice.issued_on
-    return _("Invoice for %(month)s", month=month_name(day.year, day.month, display_locale()))
+    month = month_name(day.year, day.month, locale or display_locale())
+    return _("Invoice for %(month)s", month=month)
 
 
 @lru_cache(maxsize=1024)

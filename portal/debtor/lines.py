@@ -15,7 +15,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from portal.debtor.account import InvoiceView
-from portal.debtor.format import invoice_title, money, short_date, status_tag
+from portal.debtor.format import display_locale, invoice_title, money, short_date, status_tag
 from portal.i18n import gettext as _
 
 
@@ -30,28 +30,28 @@ class InvoiceLine:
 
 def open_lines(items: list[InvoiceView]) -> list[InvoiceLine]:
     """Open invoices: what is left to pay, when it is due, any promise."""
-    lines = []
+    locale, lines = display_locale(), []
     for item in items:
         invoice = item.invoice
-        meta = _("Due %(date)s", date=short_date(invoice.due_on))
+        meta = _("Due %(date)s", date=short_date(invoice.due_on, locale))
         if item.promise is not None:
             meta += " · " + _("promised for %(date)s",
-                              date=short_date(item.promise.promised_on))
+                              date=short_date(item.promise.promised_on, locale))
         lines.append(InvoiceLine(url_for("debtor.invoice", invoice_id=invoice.id),
-                                 invoice_title(invoice),
-                                 money(invoice.balance_minor, invoice.currency),
+                                 invoice_title(invoice, locale),
+                                 money(invoice.balance_minor, invoice.currency, locale),
                                  meta, status_tag(item.status)))
     return lines
 
 
 def paid_lines(items: list[InvoiceView]) -> list[InvoiceLine]:
     """Paid invoices: the amount billed and the day it was settled."""
-    paid = status_tag("paid")
+    locale, paid = display_locale(), status_tag("paid")
     return [
         InvoiceLine(url_for("debtor.invoice", invoice_id=item.invoice.id),
-                    invoice_title(item.invoice),
-                    money(item.invoice.amount_minor, item.invoice.currency),
-                    _("Paid %(date)s", date=short_date(item.invoice.settled_on))
+                    invoice_title(item.invoice, locale),
+                    money(item.invoice.amount_minor, item.invoice.currency, locale),
+                    _("Paid %(date)s", date=short_date(item.invoice.settled_on, locale))
                     if item.invoice.settled_on else "",
                     paid)
         for item in items
