@@ -40,6 +40,7 @@ class AccountSummary:
     paid_invoices: list[InvoiceView]
     plans: list[PaymentPlan]
     promises: list[PromiseToPay] = field(default_factory=list)
+    disputes: list[Dispute] = field(default_factory=list)  # open ones, newest first
 
 
 def open_promise(invoice: Invoice) -> PromiseToPay | None:
@@ -86,8 +87,14 @@ _RECENT_PAID = (
     .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
     .limit(_LIMIT)
 )
+# Whether there is anything to load for the plans and disputes sections, asked in the same
+# statement as the invoices (most debtors have neither: two round trips saved).
+_HAS_PLANS = select(PaymentPlan.id).where(PaymentPlan.debtor_id == _DEBTOR).exists()
+_HAS_DISPUTES = (select(Dispute.id)
+                 .where(Dispute.debtor_id == _DEBTOR, Dispute.status == "open").exists())
 _INVOICES = (
-    select(Invoice, PromiseToPay)
+    select(Invoice, PromiseToPay, _HAS_PLANS.label("has_plans"),
+           _HAS_DISPUTES.label("has_disputes"))
     .outerjoin(PromiseToPay, and_(PromiseToPay.invoice_id == Invoice.id,
                                   Invoice.status == "open", PromiseToPay.debtor_id == _DEBTOR,
                                   PromiseToPay.status == "open"))
@@ -105,15 +112,25 @@ def open_disputes(debtor: Debtor) -> list[Dispute]:
     return db.session.scalars(OPEN_DISPUTES, {"debtor_id": debtor.id}).all()
 
 
-def _invoices(debtor: Debtor, history_limit: int) -> tuple[list, list, dict]:
+@dataclass
+class _Loaded:
+    open_rows: list[Invoice]
+    paid_rows: list[Invoice]
+    promises: dict[int, PromiseToPay]  # by invoice id
+    has_plans: bool  # True also when unknown (no invoice rows to carry the answer)
+    has_disputes: bool
+
+
+def _invoices(debtor: Debtor, history_limit: int) -> _Loaded:
     """Every open invoice (by due date), the `history_limit` paid ones issued last (by the
-    month billed, newest first: not by payment date, so months stay in order) and the newest
-    open promise of each open invoice, in one query."""
+    month billed, newest first: not by payment date, so months stay in order), the newest
+    open promise of each open invoice, and whether the debtor has plans and open disputes,
+    in one query."""
     rows = db.session.execute(_INVOICES, {"debtor_id": debtor.id,
                                           "history_limit": history_limit}).all()
     invoices: dict[int, Invoice] = {}
     promises: dict[int, PromiseToPay] = {}
-    for invoice, promise in rows:
+    for invoice, promise, _, _ in rows:
         invoices[invoice.id] = invoice
         kept = promises.get(invoice.id)
         if promise is not None and (kept is None or (promise.created_at, promise.id)
@@ -124,19 +141,23 @@ def _invoices(debtor: Debtor, history_limit: int) -> tuple[list, list, dict]:
     paid_rows = sorted((inv for inv in invoices.values() if inv.status != "open"),
                        key=lambda inv: (invoice_period(inv) or inv.issued_on, inv.issued_on,
                                         inv.id), reverse=True)
-    return open_rows, paid_rows, promises
+    has_plans, has_disputes = (bool(rows[0].has_plans), bool(rows[0].has_disputes)) \
+        if rows else (True, True)
+    return _Loaded(open_rows, paid_rows, promises, has_plans, has_disputes)
 
 
 def account_summary(debtor: Debtor, today: date, history_limit: int = 24) -> AccountSummary:
-    """Totals per currency (due and overdue), the next due date, invoices, plans, promises."""
-    open_rows, paid_rows, promises_by_invoice = _invoices(debtor, history_limit)
+    """Totals per currency (due and overdue), the next due date, invoices, plans, promises,
+    open disputes."""
+    loaded = _invoices(debtor, history_limit)
     totals: dict[str, CurrencyTotal] = {}
     # Every plan, loaded once, so invoice_status finds them in the identity map.
-    plans = db.session.scalars(_PLANS, {"debtor_id": debtor.id}).all()
+    plans = db.session.scalars(_PLANS, {"debtor_id": debtor.id}).all() \
+        if loaded.has_plans else []
     open_views = []
-    for inv in open_rows:
+    for inv in loaded.open_rows:
         if inv.balance_minor > 0:
-            promise = promises_by_invoice.get(inv.id)
+            promise = loaded.promises.get(inv.id)
             open_views.append(InvoiceView(inv, invoice_status(inv, today, promise), promise))
     for item in open_views:
         total = totals.setdefault(item.invoice.currency, CurrencyTotal(item.invoice.currency))
@@ -149,9 +170,10 @@ def account_summary(debtor: Debtor, today: date, history_limit: int = 24) -> Acc
         totals=sorted(totals.values(), key=lambda t: -t.due_minor),
         next_due_on=min(upcoming) if upcoming else None,
         open_invoices=open_views,
-        paid_invoices=[InvoiceView(inv, "paid") for inv in paid_rows],
+        paid_invoices=[InvoiceView(inv, "paid") for inv in loaded.paid_rows],
         plans=[plan for plan in plans if plan.status in ACTIVE_PLAN_STATUSES],
         promises=promises,
+        disputes=open_disputes(debtor) if loaded.has_disputes else [],
     )
 
 

@@ -10,7 +10,6 @@ from portal.debtor import bp
 from portal.debtor.account import (
     account_summary,
     applied_payments,
-    open_disputes,
     own_invoice,
     view_invoice,
 )
@@ -29,7 +28,7 @@ def account():
     return render_template("debtor/account.html", debtor=debtor, summary=summary, today=today,
                            open_lines=open_lines(summary.open_invoices),
                            paid_lines=paid_lines(summary.paid_invoices),
-                           disputes=open_disputes(debtor))
+                           disputes=summary.disputes)
 
 
 def _invoice_context(invoice_id: int) -> dict:
