@@ -92,7 +92,12 @@ PERIOD = re.compile(r"^\s*(\d{4})-(0[1-9]|1[0-2])\s*$")
 
 def invoice_period(invoice) -> date | None:
     """The month an invoice bills: its description when that is a period ("2026-11")."""
-    match = PERIOD.match(invoice.description or "")
+    return _period(invoice.description or "")
+
+
+@lru_cache(maxsize=4096)
+def _period(description: str) -> date | None:
+    match = PERIOD.match(description)
     return date(int(match.group(1)), int(match.group(2)), 1) if match else None
 
 
