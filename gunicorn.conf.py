@@ -32,7 +32,7 @@ def post_fork(server, worker):
     """A forked worker must not use database connections pooled in the master (two processes
     on one socket): drop them without closing, as SQLAlchemy advises for forked pools."""
     app = getattr(server.app, "callable", None) if preload_app else None
-    if app is None or not hasattr(app, "app_context"):
+    if "sqlalchemy" not in getattr(app, "extensions", {}):  # not Saldo's app (or not loaded)
         return
     from portal.extensions import db
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 
 from portal.debtor.format import invoice_period
 from portal.extensions import db
@@ -80,7 +80,7 @@ def view_invoice(invoice: Invoice, today: date) -> InvoiceView:
 
 # The account page's statements are built once (with bound parameters): building one and
 # its cache key costs more CPU than PostgreSQL takes to run it.
-_DEBTOR, _LIMIT = bindparam("debtor_id"), bindparam("history_limit")
+_DEBTOR, _LIMIT = bindparam("debtor_id", type_=Integer), bindparam("history_limit", type_=Integer)
 _RECENT_PAID = (
     select(Invoice.id)
     .where(Invoice.debtor_id == _DEBTOR, Invoice.status == "paid")
