@@ -27,6 +27,9 @@ class Profile:
     one_channel_per_week: bool = False
     explicit_consent_only: bool = False
     name: str = "default"
+    # How long after a debtor's own message Saldo's answer to it may still go out at any
+    # hour (it answers what they asked; it is not a collection contact). None: always.
+    answer_any_hour_within: timedelta | None = None
 
 
 def _tighter(a: Window | None, b: Window | None) -> Window | None:
@@ -54,7 +57,8 @@ def profile_for(policy) -> Profile:
         if both:
             tightened[day] = both
     return Profile(tightened, 1, min(policy.per_week, 7), one_channel_per_week=True,
-                   explicit_consent_only=True, name="CO")
+                   explicit_consent_only=True, name="CO",
+                   answer_any_hour_within=timedelta(hours=1))
 
 
 @lru_cache(maxsize=256)
@@ -127,3 +131,27 @@ def send_slot(window: Window, day: date, tz_name: str | None, now: datetime,
         if now < closes:
             return max(opens, now), closes
     return None
+
+
+def answer_send_at(profile: Profile, country: str | None, tz_name: str | None,
+                   received_at: datetime, now: datetime) -> datetime:
+    """When the answer to a debtor's own message may leave (UTC).
+
+    Every profile answers at once, at any hour, while the debtor's message is fresh: it is
+    the answer they asked for, on the channel they wrote on, and it counts towards no
+    reminder limit. The default profile always answers at once. The Colombian profile
+    (Ley 2300 de 2023) answers at any hour only within ``answer_any_hour_within`` of the
+    message; an answer produced later (a backlog, an outage) waits for the next sending
+    window, like any other contact.
+    """
+    limit = profile.answer_any_hour_within
+    if limit is None or now - received_at <= limit:
+        return now
+    local = now.astimezone(zone(tz_name)).date()
+    for offset in range(15):
+        day = local + timedelta(days=offset)
+        window = window_on(profile, country, day)
+        slot = send_slot(window, day, tz_name, now) if window else None
+        if slot is not None:
+            return slot[0]
+    return now

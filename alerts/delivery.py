@@ -2,7 +2,8 @@
 
 Between planning and sending a debtor may have paid, disputed, promised a date or opted
 out; such a reminder is cancelled with the reason instead of being sent. Other kinds
-(sign-in links, receipts, notices, replies) are rendered by `alerts.transactional`. Every
+(sign-in links, receipts, notices, replies) are rendered by `alerts.transactional`;
+webhooks (no debtor, none of these checks) by `portal.webhooks.delivery`. Every
 email carries the debtor's signed Reply-To (`replies.tokens`), so answers come back.
 """
 
@@ -165,14 +166,22 @@ def _render_reminder(message: Message, debtor: Debtor, today, links: tuple[str, 
 
 
 def prepare(ids: list[int], now: datetime) -> list[tuple]:
-    """[(message id, attempts, Outgoing or None, cancel reason or None)] for claimed rows."""
-    messages = db.session.scalars(select(Message).where(Message.id.in_(ids))
-                                  .order_by(Message.id)).all()
+    """[(message id, attempts, Outgoing or None, cancel reason or None)] for claimed rows.
+    Webhooks have no debtor and none of the debtor checks: `portal.webhooks.delivery`."""
+    from portal.webhooks.delivery import prepare_webhooks
+
+    claimed = db.session.scalars(select(Message).where(Message.id.in_(ids))
+                                 .order_by(Message.id)).all()
+    out = prepare_webhooks([m for m in claimed if m.kind == "webhook"])
+    messages = [m for m in claimed if m.kind != "webhook"]
+    if not messages:
+        db.session.commit()
+        return out
     debtors = {d.id: d for d in db.session.scalars(
         select(Debtor).where(Debtor.id.in_({m.debtor_id for m in messages})))}
     facts = BatchFacts(messages)
     profile = profile_for(current_policy())
-    out, sendable = [], []
+    sendable = []
     for message in messages:
         debtor = debtors[message.debtor_id]
         today = now.astimezone(zone(debtor.timezone)).date()

@@ -57,7 +57,8 @@ def engagement_summary(start: date, end: date) -> dict:
         select(Message.channel, func.count(),
                func.count(Message.opened_at), func.count(Message.clicked_at),
                func.count(Message.id).filter(Message.id.in_(visited)))
-        .where(and_(Message.status == "sent", Message.sent_at >= since, Message.sent_at < until))
+        .where(and_(Message.status == "sent", Message.sent_at >= since, Message.sent_at < until,
+                    Message.kind != "webhook"))
         .group_by(Message.channel)).all()
     channels = {c: {"sent": s, "opened": o, "clicked": k, "visited": v, "paid": 0}
                 for c, s, o, k, v in rows}

@@ -3,7 +3,8 @@ dispatcher for urgent kinds.
 
 `enqueue` writes one pending `Message` (ON CONFLICT DO NOTHING on its dedupe key, so a
 receipt or a notice asked for twice is one row) in the caller's transaction. Urgent kinds
-(everything a person is waiting for: sign-in links, receipts, notices, replies) also
+(everything a person or a billing system is waiting for: sign-in links, receipts,
+notices, replies, webhooks) also
 `NOTIFY saldo_outbox` on PostgreSQL — delivered when the caller commits — which the
 scheduler's urgent loop LISTENs for; on SQLite that loop polls every second instead.
 Nothing here talks to a provider: only the dispatcher (`alerts.outbox`) sends.
@@ -24,7 +25,7 @@ from portal.models import Debtor, Message
 CHANNEL = "saldo_outbox"
 # Kinds sent by the urgent loop within seconds; reminders keep their planned times.
 URGENT_KINDS = ("signin_link", "receipt", "plan_notice", "dispute_outcome",
-                "staff_notification", "reply", "opt_out_confirmation")
+                "staff_notification", "reply", "opt_out_confirmation", "webhook")
 
 
 def wake() -> None:
@@ -48,11 +49,29 @@ def enqueue(debtor: Debtor, kind: str, channel: str, *, reason: str,
         "status": "pending", "send_at": send_at or now, "attempts": 0, "created_at": now,
         **fields,
     }
+    return _insert(row)
+
+
+def enqueue_webhook(event_id: int, endpoint_id: int, event_type: str,
+                    created_at: datetime) -> int | None:
+    """Queue one event for one endpoint (the caller commits): a `webhook` message with no
+    debtor, sent now and retried for three days from `created_at`. Once per pair."""
+    return _insert({
+        "debtor_id": None, "webhook_event_id": event_id, "webhook_endpoint_id": endpoint_id,
+        "kind": "webhook", "channel": "webhook", "template": "webhook", "tone": "neutral",
+        "rule": "webhook", "reason": event_type[:64],
+        "locale": current_app.config["DEFAULT_LOCALE"],
+        "dedupe_key": f"webhook:{event_id}:{endpoint_id}", "status": "pending",
+        "send_at": created_at, "attempts": 0, "created_at": created_at,
+    })
+
+
+def _insert(row: dict) -> int | None:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Message.__table__).values(**row).on_conflict_do_nothing(
         index_elements=["dedupe_key"]).returning(Message.__table__.c.id)
     message_id = db.session.execute(statement).scalar()
-    if message_id is not None and kind in URGENT_KINDS:
+    if message_id is not None and row["kind"] in URGENT_KINDS:
         wake()
     return message_id

@@ -30,22 +30,16 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 
 from alerts.channels import ChannelError, channel_for
 from alerts.delivery import RENDER_FAILED, prepare
+from alerts.retry import MAX_ATTEMPTS, backoff, retry_at
 from portal.extensions import db
-from portal.models import Message, PushSubscription
+from portal.models import Message, PushSubscription, WebhookAttempt
 
 log = logging.getLogger("saldo.alerts")
-MAX_ATTEMPTS = 5
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before retry number `attempts`: 1, 4, 16, 64 minutes … capped at 6 hours."""
-    return timedelta(minutes=min(4 ** max(attempts - 1, 0), 360))
-
-
+__all__ = ["MAX_ATTEMPTS", "backoff", "claim", "dispatch", "record"]
 def expire_missed(now: datetime, lease_seconds: int | None = None) -> int:
     """Cancel pending messages whose sending window closed (never send a reminder late).
 
@@ -105,17 +99,21 @@ def _fast_commit() -> None:
         db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
 
-def record(results: list[tuple[int, int, object]], now: datetime, counts: dict) -> None:
-    """Store a group of send outcomes in one transaction (one statement per outcome kind)."""
+def record(results: list[tuple[int, int, object, object]], now: datetime,
+           counts: dict) -> None:
+    """Store a group of send outcomes — (message id, attempts, Outgoing, provider id or
+    ChannelError) — in one transaction (one statement per outcome kind)."""
     _fast_commit()
     groups: dict[str, list[dict]] = {"sent": [], "retry": [], "failed": []}
     sent_at = datetime.now(UTC)
-    for message_id, attempts, outcome in results:
+    for message_id, attempts, outgoing, outcome in results:
+        again = isinstance(outcome, ChannelError) and outcome.transient and retry_at(
+            attempts, now, retry_until=outgoing.retry_until, max_delay=outgoing.max_delay)
         if not isinstance(outcome, ChannelError):
             groups["sent"].append({"mid": message_id, "provider": str(outcome)[:128]})
-        elif outcome.transient and attempts < MAX_ATTEMPTS:
+        elif again:
             groups["retry"].append({"mid": message_id, "error": str(outcome)[:500],
-                                    "retry_at": now + backoff(attempts)})
+                                    "retry_at": again})
         else:
             groups["failed"].append({"mid": message_id, "error": str(outcome)[:500]})
     table = Message.__table__
@@ -185,6 +183,19 @@ def _forget_subscriptions(outgoing_list) -> None:
         db.session.execute(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
 
 
+def _log_webhook_attempts(finished, now: datetime) -> None:
+    """The webhook delivery log: one row per HTTP attempt, in the outcome's transaction."""
+    rows = []
+    for (message_id, _, outgoing), outcome in finished:
+        if outgoing.channel != "webhook":
+            continue
+        attempt = outgoing.attempt or {"status_code": None, "error": str(outcome)[:500],
+                                       "duration_ms": 0}
+        rows.append({"message_id": message_id, "attempted_at": now, **attempt})
+    if rows:
+        db.session.execute(insert(WebhookAttempt), rows)
+
+
 class Pipeline:
     """Prepared messages waiting, and sends in flight: at most `workers` messages are ever
     in flight or sent-but-unrecorded. The next batch is claimed and rendered while the
@@ -222,8 +233,8 @@ class Pipeline:
             return
         finished = [(self.in_flight.pop(future), future.result()) for future in done]
         _forget_subscriptions([item[2] for item, _ in finished])
-        record([(item[0], item[1], outcome) for item, outcome in finished], self.now,
-               self.counts)
+        _log_webhook_attempts(finished, datetime.now(UTC))
+        record([(*item, outcome) for item, outcome in finished], self.now, self.counts)
 
 
 def dispatch(now: datetime | None = None, batch: int = 50, limit: int | None = None,

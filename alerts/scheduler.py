@@ -45,7 +45,8 @@ JOBS = (
     Job("alerts_plan_dispatch", "alerts.jobs:plan_and_dispatch", "cron", {"minute": 5},
         at_start=True),
     Job("alerts_dispatch", "alerts.jobs:dispatch_due", "interval", {"minutes": 10}, grace=300),
-    # Sign-in links, receipts, notices, replies: watched continuously (see alerts.urgent).
+    # Sign-in links, receipts, notices, replies, webhooks: watched continuously (see
+    # alerts.urgent).
     Job("outbox_urgent", "alerts.urgent:urgent_loop", "interval", {"seconds": 60}, grace=30,
         at_start=True),
     Job("replies_imap", "replies.imap:poll_mailbox", "interval", {"minutes": 1}, grace=60),
@@ -56,8 +57,6 @@ JOBS = (
     Job("payments_reconcile", "payments.jobs:reconcile", "cron", {"minute": 35}),
     Job("ledger_folder_import", "portal.ledger.folder:import_dropped_files", "interval",
         {"minutes": 5}, grace=300),
-    Job("webhooks_deliver", "portal.webhooks.dispatch:deliver_due", "interval", {"minutes": 1},
-        grace=60),
 )
 
 

@@ -222,7 +222,9 @@ class ProductionConfig(Config):
     STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
-    WEBHOOKS_ALLOW_PRIVATE = env_bool("SALDO_WEBHOOKS_ALLOW_PRIVATE", False)
+    # Private, loopback and link-local webhook targets: never in production, whatever
+    # SALDO_WEBHOOKS_ALLOW_PRIVATE says (it is for development and the demo only).
+    WEBHOOKS_ALLOW_PRIVATE = False
     PREFERRED_URL_SCHEME = "https"
 
 

@@ -90,28 +90,52 @@ def _plan_reminders() -> None:
                f"skipped {result['skipped']}")
 
 
+DEMO_LANGUAGES = ("es", "pt", "en")
+
+
+def _emailed_languages() -> set[str]:
+    """The languages (es, pt, en) of debtors who have a reminder email in the sink."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Debtor, Message
+
+    locales = db.session.scalars(select(Debtor.locale).join(
+        Message, Message.debtor_id == Debtor.id).where(
+        Message.kind == "reminder", Message.channel == "email", Message.status == "sent",
+        Debtor.external_id.like("DEMO-%")).distinct())
+    return {(locale or "").split("_")[0] for locale in locales}
+
+
 def _send_next_reminders() -> None:
-    """Show a newcomer real reminders now: plan the next day that has any, and send them.
+    """Show a newcomer real reminders now: plan the next sending days and send them, until a
+    Spanish, a Portuguese and an English debtor each have one in the mail sink (the debtors
+    whose links the demo prints), or a week has been sent.
 
     Reminders respect quiet hours, Sundays and holidays, so a demo started at night may have
-    nothing due for hours; this sends the next sending day's reminders at their planned time
-    (the dispatcher's clock set to it), into the local mail sink.
+    nothing due for hours; this sends each day's reminders at their planned time (the
+    dispatcher's clock set to it), into the local mail sink.
     """
     from alerts.outbox import dispatch
     from alerts.planner import plan
 
     today = datetime.now(UTC).date()
+    sent_any = False
     for ahead in range(0, 8):
         day = today + timedelta(days=ahead)
         result = plan(day)
-        if result["planned"]:
-            last = max(datetime.fromisoformat(p["send_at"].replace("Z", "+00:00"))
-                       for p in result["planned"])
-            counts = dispatch(now=max(last, datetime.now(UTC)))
-            click.echo(f"    sent {counts['sent']} reminders planned for {day} "
-                       f"(skipped that day: {result['skipped']})")
+        if not result["planned"]:
+            continue
+        last = max(datetime.fromisoformat(p["send_at"].replace("Z", "+00:00"))
+                   for p in result["planned"])
+        counts = dispatch(now=max(last, datetime.now(UTC)))
+        sent_any = True
+        click.echo(f"    sent {counts['sent']} reminders planned for {day} "
+                   f"(skipped that day: {result['skipped']})")
+        if set(DEMO_LANGUAGES) <= _emailed_languages():
             return
-    click.echo("    no reminders due in the next week")
+    if not sent_any:
+        click.echo("    no reminders due in the next week")
 
 
 def _demo_admin() -> None:
@@ -209,7 +233,7 @@ def report_sample_transfer() -> dict:
     from payments.external import find_by_reference, record_external_payment
     from portal.extensions import db
     from portal.models import Invoice
-    from portal.webhooks.dispatch import deliver_due
+    from portal.webhooks.delivery import deliver_due
 
     if find_by_reference("DEMO-TRANSFER-1") is None:
         invoice = db.session.scalars(select(Invoice).where(

@@ -95,7 +95,7 @@ def _promise(debtor, found, today, *, channel, source, invoice, locale) -> Outco
     except PromiseError as error:
         if error.code in ("too_early", "too_late"):
             return Outcome("promise_outside_window", True, answers.promise_outside_window(
-                _name(debtor), first, last, plan_link(debtor), locale))
+                _name(debtor), first, last, plan_link(debtor, channel), locale))
         return Outcome("needs_person", False, answers.handed_to_a_person())
     pause_reminders(debtor, found.promised_on, "promise", source=source)
     return Outcome("promise_recorded", True, answers.promise_recorded(
@@ -119,7 +119,7 @@ def _already_paid(debtor, found, today, *, channel, source, invoice, locale) -> 
 
     pause_reminders(debtor, today + timedelta(days=CHECK_DAYS), "payment_claim", source=source)
     return Outcome("verify_payment", False, answers.payment_being_checked(
-        _name(debtor), receipt_link(debtor, invoice)))
+        _name(debtor), receipt_link(debtor, invoice, channel)))
 
 
 def _hardship(debtor, found, today, *, channel, source, invoice, locale) -> Outcome:
@@ -127,7 +127,7 @@ def _hardship(debtor, found, today, *, channel, source, invoice, locale) -> Outc
     if text is None:
         return Outcome("needs_person", False, answers.hardship_no_offer(_name(debtor)))
     return Outcome("plan_offered", True,
-                   answers.hardship_offers(_name(debtor), text, plan_link(debtor)))
+                   answers.hardship_offers(_name(debtor), text, plan_link(debtor, channel)))
 
 
 def plan_offers_text(debtor: Debtor, today: date, locale: str) -> str | None:
@@ -146,6 +146,8 @@ def _dispute(debtor, found, today, *, channel, source, invoice, locale) -> Outco
 
     if invoice is None:
         return Outcome("needs_person", False, answers.handed_to_a_person())
+    if channel == "portal" and _open_invoice_count(debtor) > 1:  # which one? they choose
+        return Outcome("answered", True, answers.dispute_choose("/dispute"))
     try:
         dispute = open_dispute(invoice, "other", found.text)
     except DisputeError:
@@ -155,7 +157,17 @@ def _dispute(debtor, found, today, *, channel, source, invoice, locale) -> Outco
                    dispute_id=dispute.id)
 
 
+def _open_invoice_count(debtor: Debtor) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(Invoice).where(
+        Invoice.debtor_id == debtor.id, Invoice.status == "open",
+        Invoice.amount_minor > Invoice.paid_minor)) or 0
+
+
 def _stop(debtor, found, today, *, channel, source, invoice, locale) -> Outcome:
+    if channel == "portal":  # "stop writing to me", asked in the portal: show where
+        return Outcome("answered", True, answers.preferences_answer("/preferences"))
     if channel not in ("email", "sms", "whatsapp"):
         return Outcome("needs_person", False, answers.handed_to_a_person())
     from portal.debtor.preferences import opt_out_channel
@@ -175,40 +187,45 @@ def _question(debtor, found, today, *, channel, source, invoice, locale) -> Outc
                          invoice=invoice, locale=locale)
     summary = account_summary(debtor, today, history_limit=0)
     if topic == "how_to_pay":
-        return Outcome("answered", True, answers.how_to_pay_answer(pay_link(debtor)))
+        return Outcome("answered", True, answers.how_to_pay_answer(pay_link(debtor, channel)))
     if not summary.totals:
         return Outcome("answered", True, answers.nothing_owed())
     if topic == "balance":
         owed = ", ".join(format_money(t.due_minor, t.currency, locale) for t in summary.totals)
-        return Outcome("answered", True, answers.balance_answer(owed, pay_link(debtor)))
+        return Outcome("answered", True,
+                       answers.balance_answer(owed, pay_link(debtor, channel)))
     upcoming = [v.invoice for v in summary.open_invoices if v.invoice.due_on >= today]
     if not upcoming:
         return Outcome("needs_person", False, answers.handed_to_a_person())
     nxt = min(upcoming, key=lambda i: (i.due_on, i.id))
     return Outcome("answered", True, answers.due_answer(
-        nxt.balance_minor, nxt.currency, nxt.due_on, pay_link(debtor), locale))
+        nxt.balance_minor, nxt.currency, nxt.due_on, pay_link(debtor, channel), locale))
 
 
-def pay_link(debtor: Debtor) -> str:
+def pay_link(debtor: Debtor, channel: str = "sms") -> str:
+    """Where to pay: a signed link to the account in a message; in the portal (the debtor
+    is signed in already) the page's own path."""
     from portal.links import account_url
 
-    return account_url(debtor)
+    return "/account" if channel == "portal" else account_url(debtor)
 
 
-def plan_link(debtor: Debtor) -> str:
-    return _deep_link(debtor, "/plans")
+def plan_link(debtor: Debtor, channel: str = "sms") -> str:
+    return _deep_link(debtor, "/plans", channel)
 
 
-def receipt_link(debtor: Debtor, invoice: Invoice | None) -> str:
+def receipt_link(debtor: Debtor, invoice: Invoice | None, channel: str = "sms") -> str:
     if invoice is None:
-        return pay_link(debtor)
-    return _deep_link(debtor, f"/invoices/{invoice.id}/dispute?reason=already_paid")
+        return pay_link(debtor, channel)
+    return _deep_link(debtor, f"/invoices/{invoice.id}/dispute?reason=already_paid", channel)
 
 
-def _deep_link(debtor: Debtor, path: str) -> str:
+def _deep_link(debtor: Debtor, path: str, channel: str) -> str:
     from urllib.parse import quote
 
-    return f"{pay_link(debtor)}?next={quote(path, safe='/')}"
+    if channel == "portal":
+        return path
+    return f"{pay_link(debtor, channel)}?next={quote(path, safe='/')}"
 
 
 _HANDLERS = {"promise": _promise, "already_paid": _already_paid, "hardship": _hardship,

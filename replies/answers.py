@@ -92,3 +92,18 @@ def how_to_pay_answer(pay_url: str) -> str:
 def handed_to_a_person() -> str:
     return _("Thank you for your message. We are not sure we understood it, so a person from "
              "our team will answer you soon.")
+
+
+def preferences_answer(url: str) -> str:
+    return _("You choose how we contact you, or that we stop, on your preferences page: "
+             "%(url)s", url=url)
+
+
+def person_will_answer_here() -> str:
+    return _("Thank you for your message. We are not sure we understood it, so a person from "
+             "our team will read it and answer you by email or SMS soon.")
+
+
+def dispute_choose(url: str) -> str:
+    return _("We are sorry something is wrong. Choose the invoice and tell us what happened "
+             "here, and a person will review it: %(url)s", url=url)

@@ -82,4 +82,27 @@ def list_command(unread: bool, limit: int, as_json: bool) -> None:
     sys.exit(0)
 
 
+@replies_cli.command("demo-reply")
+@click.argument("recipient")
+@click.argument("text")
+@click.option("--sink-port", default=8025, show_default=True, help="The mail sink's SMTP port.")
+@click.option("--folder", help="The sink's folder (default: <instance>/mailsink).")
+def demo_reply_command(recipient: str, text: str, sink_port: int, folder: str | None) -> None:
+    """Answer the newest email the demo's mail sink holds for RECIPIENT with TEXT, as that
+    debtor would (through SMTP, so it arrives like any reply)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from replies.demo_reply import NoReminder, reply_to_last_reminder
+
+    folder = folder or str(Path(current_app.instance_path) / "mailsink")
+    try:
+        sent = reply_to_last_reminder(recipient, text, folder, port=sink_port)
+    except (NoReminder, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"replied to {sent['In-Reply-To'] or 'the reminder'} as {recipient}; see the "
+               "staff inbox (handled replies are under Done) and the mail sink for the answer")
+
+
 import replies.cli_understanding  # noqa: E402,F401  (attaches classify, train, evaluate)

@@ -2,9 +2,9 @@
 
 Each handler takes the stored `InboundMessage` (inside `ingest_reply`'s transaction; do not
 commit) and returns True to stop the chain. A handler records what it did in
-`inbound.action`. The default list holds the stop-word rule only; understanding replies
-(classification, promises, disputes) plugs in by appending to HANDLERS (or calling
-`register`) after `stop_words`, so a STOP is always honoured first.
+`inbound.action`. The list: the stop-word rule first (a STOP is always honoured, whatever
+else the message says), then understanding (``replies.respond``: intent, date, amount,
+the action through the shared operations, and the answer through the outbox).
 """
 
 from __future__ import annotations
@@ -47,7 +47,14 @@ def stop_words(inbound: InboundMessage) -> bool:
     return True
 
 
-HANDLERS: list[Handler] = [stop_words]
+def understand_reply(inbound: InboundMessage) -> bool:
+    """Understand the reply, act on it and answer (``replies.respond``)."""
+    from replies.respond import understand_reply as run
+
+    return run(inbound)
+
+
+HANDLERS: list[Handler] = [stop_words, understand_reply]
 
 
 def register(handler: Handler) -> None:

@@ -96,6 +96,7 @@ def ingest_reply(channel: str, sender: str, text: str, to: str | None = None,
     `duplicate` set); `in_reply_to` an email's In-Reply-To/References (threads the reply to
     the message it answers); `debtor_id` only for messages from a signed-in debtor.
     """
+    from portal.webhooks.events import emit
     from replies.handlers import run_handlers
 
     _check(channel, sender, text)
@@ -110,6 +111,7 @@ def ingest_reply(channel: str, sender: str, text: str, to: str | None = None,
             inbound = _store(channel, sender, text, to, received_at, provider_id, subject,
                              in_reply_to, debtor_id)
             run_handlers(inbound)
+            emit("reply.received", inbound)
             db.session.commit()
         except IntegrityError:  # a concurrent retry (same provider id) or a new conversation
             db.session.rollback()

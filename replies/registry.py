@@ -53,13 +53,18 @@ def baseline_model():
 
 def active_model():
     """The champion's classifier, or the baseline when there is none that loads."""
+    return active_model_version()[0]
+
+
+def active_model_version():
+    """(classifier, the champion's ReplyModelVersion id); the id is None for the baseline."""
     try:
         version = champion()
     except SQLAlchemyError:  # no tables yet (a fresh instance): the baseline serves
         db.session.rollback()
         version = None
     if version is None:
-        return baseline_model()
+        return baseline_model(), None
     key = (version.id, version.sha256)
     with _LOCK:
         if _LOADED.get("key") != key:
@@ -70,7 +75,7 @@ def active_model():
                 _LOADED.pop("model", None)
             _LOADED["key"] = key
         model = _LOADED.get("model")
-    return model if model is not None else baseline_model()
+    return (model, version.id) if model is not None else (baseline_model(), None)
 
 
 def correction_rows() -> list[dict]:

@@ -60,3 +60,17 @@ def stop_rule(text: str) -> bool:
         if bare in STOP_WORDS:
             return True
     return bool(_STOP_PATTERNS.search(normalize(text)))
+
+
+_CONTACT_ME = re.compile(r"\b(?:llam\w*|call(?:ing)?|liga\w*|ligu\w*|contact\w*|"
+                         r"comuni\w*|whatsapp|numero|number|correo|e ?mail)\b")
+_PAY_WORD = re.compile(r"\b(?:pag\w*|pay\w*|abon\w*|deposit\w*|consign\w*|transf\w*|cancel[oa]|"
+                       r"quit\w*|pix|cubro|liquid\w*|doy|dou|cumplo|mil|reais|pesos|\d+)\b")
+
+
+def asks_to_be_contacted(normalised: str) -> bool:
+    """'¿Me pueden llamar mañana?', 'call me Friday': a day is named, but for a call, not a
+    payment. Such a message is never read as a confident promise (a person answers)."""
+    text = normalised.replace("'", " ")
+    return bool(_CONTACT_ME.search(text)) and not _PAY_WORD.search(
+        re.sub(r"\b(?:el|dia|day|the)\s+\d+\b", "", text))

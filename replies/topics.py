@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 TOPICS = {
-    "balance": r"cuanto (?:debo|es|tengo|me falta|queda|sale)|cual es (?:mi|el) saldo|saldo|"
-               r"quanto (?:devo|e|falta|fica|ta|esta)|qual (?:o|e o)? ?(?:meu )?saldo|"
+    "balance": r"cuanto (?:le |les |te |yo )?(?:debo|es|tengo|me falta|queda|sale)|"
+               r"cual es (?:mi|el) saldo|saldo|quanto (?:eu )?(?:devo|e|falta|fica|ta|esta)|"
+               r"qual (?:o|e o)? ?(?:meu )?saldo|"
                r"valor total|total (?:a pagar|da divida)|how much (?:do i owe|is left|is it)|"
                r"balance|amount due|what do i owe|lo que debo|o que devo",
     "due": r"cuando vence|vencimiento|fecha limite|hasta cuando|quando vence|vencimento|"

@@ -24,7 +24,7 @@ from replies import LANGUAGES
 from replies.amounts import extract_amount, format_amount
 from replies.dates import resolve_date
 from replies.model import model_input
-from replies.rules import no_money_until, stop_rule
+from replies.rules import asks_to_be_contacted, no_money_until, stop_rule
 from replies.text import normalize
 
 CONFIDENT = 0.6
@@ -88,6 +88,8 @@ def understand_many(texts, today, model, languages=LANGUAGES) -> list[Understand
         elif intent == "hardship" and when is not None and when >= day:
             intent = "promise"
             confidence = confidence + float(row[classes.index("promise")])
+        if intent == "promise" and asks_to_be_contacted(n):
+            confidence = min(confidence, CONFIDENT - 0.1)  # a call, not a payment: a person
         results.append(Understanding(intent, confidence, lang,
                                      when if intent == "promise" else None, amount,
                                      text=text or ""))

@@ -69,7 +69,8 @@ def _promise_query():
 
 def _message_query():
     return select(Message.debtor_id.label("customer_id"), Message.sent_at, Message.opened_at,
-                  Message.clicked_at).where(Message.sent_at.is_not(None))
+                  Message.clicked_at).where(Message.sent_at.is_not(None),
+                                            Message.debtor_id.is_not(None))  # no webhooks
 
 
 def _visit_query():

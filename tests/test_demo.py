@@ -99,7 +99,7 @@ def test_demo_registers_a_webhook_receiver_and_shows_deliveries(db, app, tmp_pat
     import sys
 
     from portal import devstack
-    from portal.models import WebhookAttempt, WebhookDelivery
+    from portal.models import Message, WebhookAttempt
     from tests.conftest import free_port
 
     seed_demo(debtors=20, months=6, seed=3, today=TODAY)
@@ -124,6 +124,25 @@ def test_demo_registers_a_webhook_receiver_and_shows_deliveries(db, app, tmp_pat
     printed = (tmp_path / "receiver.log").read_text()
     assert "webhook payment.succeeded" in printed and "webhook invoice.paid" in printed
     assert "INVALID" not in printed
-    statuses = {d.status for d in db.session.scalars(select(WebhookDelivery))}
-    assert statuses == {"delivered"}
+    statuses = {m.status for m in db.session.scalars(select(Message).where(
+        Message.kind == "webhook"))}
+    assert statuses == {"sent"}
     assert {a.status_code for a in db.session.scalars(select(WebhookAttempt))} == {200}
+
+
+def test_the_demo_emails_a_reminder_in_each_language_it_prints(app, db, smtp_server):
+    """`make demo` sends the next sending days' reminders until a Spanish, a Portuguese and
+    an English debtor each have one in the mail sink, so each printed link can be followed
+    from a reminder (issue 17)."""
+    from portal import devstack
+    from portal.debtor.cli import demo_links
+
+    seed_demo()
+    devstack._train_and_score()
+    devstack._send_next_reminders()
+    assert devstack._emailed_languages() >= {"es", "pt", "en"}
+    lines = demo_links("http://demo.test")
+    assert len(lines) == 3 and all("see the mail sink" in line for line in lines), lines
+    recipients = {m["To"] for m in smtp_server.messages}
+    for line in lines:  # the very address each printed debtor's reminder went to
+        assert line.split("(reminder sent to ")[1].split(":")[0] in recipients

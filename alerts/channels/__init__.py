@@ -2,7 +2,8 @@
 
 `channel_for(name, config)` picks the real adapter from the configuration: SMTP for email,
 a Twilio-compatible HTTP API for SMS and WhatsApp when `SMS_API_BASE` is set (otherwise an
-adapter that only records to the outbox, for the demo), and Web Push with VAPID.
+adapter that only records to the outbox, for the demo), Web Push with VAPID, and signed
+HTTP POSTs for outbound webhooks.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def channel_for(name: str, config) -> Channel:
         from alerts.channels.push import PushChannel
 
         return PushChannel(config)
+    if name == "webhook":
+        from alerts.channels.webhook import WebhookChannel
+
+        return WebhookChannel(config)
     raise ValueError(f"unknown channel {name!r}")
 
 

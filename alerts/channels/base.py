@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Protocol
 
 
@@ -34,6 +35,10 @@ class Outgoing:
     gone_subscription_ids: list = field(default_factory=list)  # set by the push adapter
     reply_to: str = ""  # email: the debtor's signed reply address
     headers: dict = field(default_factory=dict)  # email: In-Reply-To / References
+    secret: str = ""  # webhook: the endpoint's signing secret (signed at each attempt)
+    retry_until: datetime | None = None  # retried until then (webhooks) …
+    max_delay: timedelta | None = None  # … at most this far apart (see alerts.retry)
+    attempt: dict | None = None  # webhook: {status_code, error, duration_ms}, set by the adapter
 
     @property
     def idempotency_key(self) -> str:

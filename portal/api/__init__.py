@@ -71,6 +71,7 @@ def register(app: Flask) -> None:
     """Attach the API (called by create_app through BLUEPRINT_MODULES)."""
     from portal.api import (  # noqa: F401  (the views register themselves on bp)
         reference,
+        views_conversations,
         views_debtors,
         views_invoices,
         views_payments,

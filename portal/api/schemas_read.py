@@ -1,5 +1,5 @@
 """Shapes of what the API only reads (and webhooks report): promises, disputes, plans,
-messages, risk scores."""
+messages, risk scores, conversations."""
 
 from __future__ import annotations
 
@@ -90,3 +90,60 @@ class RiskScoreOut(ma.Schema):
 
     def _invoice(self, score) -> str:
         return db.session.get(Invoice, score.invoice_id).external_id
+
+
+class ConversationMessageOut(ma.Schema):
+    """One message of a conversation, either way: `inbound` (what the debtor, or an unknown
+    sender, wrote) or `outbound` (an outbox message to the debtor: reminder, receipt, staff
+    reply …; `text` only for what a person wrote)."""
+
+    id = f.Integer(required=True)
+    direction = f.String(required=True, metadata={"enum": ["inbound", "outbound"]})
+    conversation_id = f.Integer(required=True)
+    customer_id = f.String(required=True, allow_none=True)
+    channel = f.String(required=True)
+    kind = f.String(required=True, metadata={"description": "`reply` for inbound messages; "
+                                                           "the outbox kind otherwise"})
+    status = f.String(required=True, metadata={"description": "`received` for inbound ones"})
+    sender = f.String(required=True, allow_none=True)
+    subject = f.String(required=True, allow_none=True)
+    text = f.String(required=True, allow_none=True)
+    at = f.DateTime(required=True, metadata={"description": "received, sent or planned"})
+    in_reply_to_message_id = f.Integer(required=True, allow_none=True)
+    action = f.String(required=True, allow_none=True,
+                      metadata={"description": "what reply handling did (e.g. `opt_out`)"})
+
+
+def inbound_item(inbound, customer_id: str | None) -> dict:
+    """An inbound message as the API (and the `reply.received` webhook) shows it."""
+    return {"id": inbound.id, "direction": "inbound",
+            "conversation_id": inbound.conversation_id, "customer_id": customer_id,
+            "channel": inbound.channel, "kind": "reply", "status": "received",
+            "sender": inbound.sender, "subject": inbound.subject, "text": inbound.text,
+            "at": inbound.received_at, "in_reply_to_message_id": inbound.in_reply_to_id,
+            "action": inbound.action}
+
+
+def outbound_item(message, conversation_id: int, customer_id: str | None) -> dict:
+    return {"id": message.id, "direction": "outbound", "conversation_id": conversation_id,
+            "customer_id": customer_id, "channel": message.channel, "kind": message.kind,
+            "status": message.status, "sender": None, "subject": message.subject,
+            "text": message.body, "at": message.sent_at or message.send_at,
+            "in_reply_to_message_id": None, "action": None}
+
+
+class ConversationOut(ma.Schema):
+    id = f.Integer(required=True)
+    customer_id = f.String(required=True, allow_none=True,
+                           metadata={"description": "null: a sender we could not match"})
+    status = f.String(required=True, metadata={"enum": ["open", "done"]})
+    last_inbound_at = f.DateTime(required=True, allow_none=True)
+    updated_at = f.DateTime(required=True, metadata={
+        "description": "the latest message either way (or when it began)"})
+    created_at = f.DateTime(required=True)
+
+
+class ConversationDetailOut(ConversationOut):
+    messages = f.List(f.Nested(ConversationMessageOut), required=True, metadata={
+        "description": "oldest first; the latest 500 when there are more"})
+    messages_truncated = f.Boolean(required=True)

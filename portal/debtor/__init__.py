@@ -49,6 +49,7 @@ from portal.debtor import (  # noqa: E402,F401  (registers the routes)
     views_access,
     views_account,
     views_actions,
+    views_ask,
     views_contact,
     views_prefs,
 )

@@ -61,8 +61,13 @@ def demo_links(base_url: str, count: int = 3) -> list[str]:
         url = f"{base_url.rstrip('/')}/l/{issue_token(debtor)}"
         mail = (f"  (reminder sent to {debtor.email}: see the mail sink)" if has_reminder
                 else "")
+        reply = ""
+        if has_reminder and locale.startswith("es"):  # try the reply understanding
+            reply = (f"\n         reply to that reminder as {debtor.name.split()[0]} would: "
+                     f".venv/bin/saldo replies demo-reply {debtor.email} "
+                     f"'les pago el viernes 200 mil'")
         lines.append(f"{locale:<6} {debtor.name} ({debtor.external_id}): {url}  "
-                     f"[last 4 digits of document: {demo_identity_fact(debtor)}]{mail}")
+                     f"[last 4 digits of document: {demo_identity_fact(debtor)}]{mail}{reply}")
         if len(lines) == count:
             break
     db.session.commit()

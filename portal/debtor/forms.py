@@ -88,3 +88,7 @@ class ConfirmForm(FlaskForm):
 
 class ContactForm(FlaskForm):
     text = TextAreaField(_l("Your message"), validators=[DataRequired(), Length(max=4000)])
+
+
+class AskForm(FlaskForm):
+    question = TextAreaField(_l("Ask us"), validators=[DataRequired(), Length(max=1000)])

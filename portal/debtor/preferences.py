@@ -44,6 +44,7 @@ def save_preferences(debtor: Debtor, *, channels: dict[str, bool], preferred: st
     if (quiet_start is None) != (quiet_end is None) or (quiet_start and quiet_start == quiet_end):
         raise PreferenceError("quiet_pair")
     before = snapshot(debtor)
+    turned_off = [c for c in CHANNELS if getattr(debtor, f"allow_{c}") and not channels.get(c)]
     for channel in CHANNELS:
         setattr(debtor, f"allow_{channel}", bool(channels.get(channel)))
     debtor.preferred_channel = preferred or None
@@ -56,6 +57,8 @@ def save_preferences(debtor: Debtor, *, channels: dict[str, bool], preferred: st
     if after != before:
         audit.record("debtor", debtor.id, "preferences.updated", debtor,
                      before=before, after=after)
+    for channel in turned_off:
+        report_opt_out(debtor, channel, "preferences")
     _consent_to_chosen_channels(debtor, channels)
 
 
@@ -82,7 +85,6 @@ def opt_out(debtor: Debtor, *, source: str, actor_type: str = "debtor", actor_id
     from sqlalchemy import update
 
     from portal.models import Message
-    from portal.webhooks.events import emit
 
     if debtor.opted_out_at is not None:
         return False
@@ -92,10 +94,20 @@ def opt_out(debtor: Debtor, *, source: str, actor_type: str = "debtor", actor_id
     db.session.execute(update(Message)
                        .where(Message.debtor_id == debtor.id, Message.status == "pending")
                        .values(status="cancelled", last_error="unsubscribed"))
-    emit("debtor.opted_out", {"object": "debtor_opt_out", "customer_id": debtor.external_id,
-                              "channel": None, "source": source,
-                              "opted_out_at": debtor.opted_out_at.isoformat()})
+    report_opt_out(debtor, None, source, debtor.opted_out_at)
     return True
+
+
+def report_opt_out(debtor: Debtor, channel: str | None, source: str, at=None) -> None:
+    """The `debtor.opted_out` webhook, from every opt-out path (all channels: `channel`
+    None; one channel: a STOP reply, the preferences page)."""
+    from datetime import UTC, datetime
+
+    from portal.webhooks.events import emit
+
+    emit("debtor.opted_out", {"object": "debtor_opt_out", "customer_id": debtor.external_id,
+                              "channel": channel, "source": source,
+                              "opted_out_at": (at or datetime.now(UTC)).isoformat()})
 
 
 def subscribe_push(debtor: Debtor, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
@@ -154,4 +166,5 @@ def opt_out_channel(debtor: Debtor, channel: str, *, source: str, actor_type: st
     audit.record(actor_type, debtor.id if actor_id is None else actor_id,
                  "preferences.channel_opt_out", debtor, before=before,
                  after={**snapshot(debtor), "channel": channel, "source": source})
+    report_opt_out(debtor, channel, source)
     return True

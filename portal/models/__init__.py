@@ -18,7 +18,6 @@ from portal.models.integration import (
     ApiKey,
     IdempotencyRecord,
     WebhookAttempt,
-    WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -32,7 +31,12 @@ from portal.models.ledger import (
     PaymentAllocation,
 )
 from portal.models.payment_issues import Chargeback, PaymentIssue
-from portal.models.replies import ReminderPause, ReplyLabel, ReplyModelVersion
+from portal.models.replies import (
+    ReminderPause,
+    ReplyLabel,
+    ReplyModelVersion,
+    ReplyUnderstanding,
+)
 from portal.models.risk import ModelVersion, RiskScore, ScoringRun
 from portal.models.sessions import RememberToken, UserSession
 from portal.models.types import UTCDateTime, utcnow
@@ -68,6 +72,7 @@ __all__ = [
     "RememberToken",
     "ReminderPause",
     "ReplyLabel",
+    "ReplyUnderstanding",
     "ReplyModelVersion",
     "RiskScore",
     "ScoringRun",
@@ -77,7 +82,6 @@ __all__ = [
     "UTCDateTime",
     "UserSession",
     "WebhookAttempt",
-    "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookEvent",
     "utcnow",

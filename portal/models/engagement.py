@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +49,9 @@ class PromiseToPay(db.Model):
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("status IN ('open','kept','broken','cancelled')", name="status_known"),
+        # At most one open promise per invoice, whoever makes it at the same moment.
+        Index("uq_promise_open_invoice", "invoice_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
     )
 
 
@@ -138,18 +142,33 @@ MESSAGE_KINDS = ("reminder", "signin_link", "receipt", "plan_notice", "dispute_o
                  "staff_notification", "reply", "opt_out_confirmation", "webhook")
 
 
+# A webhook names its event and endpoint and no debtor; every other kind names a debtor.
+RECIPIENT_KNOWN = (
+    "(kind = 'webhook' AND debtor_id IS NULL AND webhook_event_id IS NOT NULL"
+    " AND webhook_endpoint_id IS NOT NULL) OR (kind <> 'webhook' AND debtor_id IS NOT NULL"
+    " AND webhook_event_id IS NULL AND webhook_endpoint_id IS NULL)")
+
+
 class Message(db.Model):
     """The outbox: one row per planned (or deliberately skipped) message, of every kind.
 
     `kind` says what it is (a reminder, a sign-in link, a receipt …); the foreign keys name
     what it is about; `subject`/`body` hold text a person wrote (a staff reply), and
-    `thread_ref` the Message-ID it answers.
+    `thread_ref` the Message-ID it answers. A `webhook` row is one event for one endpoint:
+    it names the event and the endpoint instead of a debtor (channel `webhook`), so nothing
+    that counts or lists a debtor's messages ever sees it.
     """
 
     __tablename__ = "message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id", ondelete="CASCADE"), index=True)
+    # NULL exactly for webhooks (CHECK `recipient_known`).
+    debtor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("debtor.id", ondelete="CASCADE"), index=True)
+    webhook_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_event.id", ondelete="CASCADE"), index=True)
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoint.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(24), default="reminder", server_default="reminder")
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="CASCADE"))
     installment_id: Mapped[int | None] = mapped_column(
@@ -197,6 +216,7 @@ class Message(db.Model):
             "'staff_notification','reply','opt_out_confirmation','webhook')",
             name="kind_known",
         ),
+        CheckConstraint(RECIPIENT_KNOWN, name="recipient_known"),
         Index("ix_message_status_send_at", "status", "send_at"),
         Index("ix_message_debtor_sent", "debtor_id", "sent_at"),
     )

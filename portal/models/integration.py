@@ -1,5 +1,6 @@
 """What billing systems use to talk to Saldo: API keys, idempotent request records, and the
-webhook endpoints Saldo reports events to (with every event and delivery attempt kept)."""
+webhook endpoints Saldo reports events to (with every event and delivery attempt kept; each
+delivery itself is an outbox `Message` of kind `webhook`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -99,40 +99,15 @@ class WebhookEvent(db.Model):
     __table_args__ = (Index("ix_webhook_event_created_at", "created_at"),)
 
 
-class WebhookDelivery(db.Model):
-    """One event for one endpoint; sent, retried and marked by the webhook dispatcher."""
-
-    __tablename__ = "webhook_delivery"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_event.id", ondelete="CASCADE"))
-    endpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    send_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    __table_args__ = (
-        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_delivery_pair"),
-        CheckConstraint("status IN ('pending','sending','delivered','failed')",
-                        name="status_known"),
-        Index("ix_webhook_delivery_status_send_at", "status", "send_at"),
-    )
-
-
 class WebhookAttempt(db.Model):
-    """The delivery log: one row per HTTP attempt, with the response code or the error."""
+    """The delivery log: one row per HTTP attempt of a webhook outbox message (kind
+    `webhook`), with the response code or the error."""
 
     __tablename__ = "webhook_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True)
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(500))

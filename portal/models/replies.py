@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -59,6 +70,55 @@ class ReplyLabel(db.Model):
     language: Mapped[str] = mapped_column(String(2))
     received_on: Mapped[date] = mapped_column(Date)
     predicted_intent: Mapped[str | None] = mapped_column(String(16))
+    # The inbound message it labels (one label per message; a second correction updates it).
+    inbound_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="SET NULL"), unique=True)
     staff_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReplyUnderstanding(db.Model):
+    """What Saldo understood of one inbound message and what it did about it.
+
+    One row per understood message (a reply on email, SMS or WhatsApp, or a question in the
+    portal's "Ask us" box). ``handled`` means nothing is left for a person; ``answer`` is the
+    text given back (sent through the outbox as ``answer_message_id``, or shown in the
+    portal). Staff corrections set ``corrected_intent`` and add a ``ReplyLabel``.
+    """
+
+    __tablename__ = "reply_understanding"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_message_id: Mapped[int] = mapped_column(
+        ForeignKey("inbound_message.id", ondelete="CASCADE"), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id", ondelete="CASCADE"),
+                                           index=True)
+    intent: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(2))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[str | None] = mapped_column(String(32))  # as said, a decimal string
+    by_rule: Mapped[bool] = mapped_column(Boolean, default=False)
+    model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reply_model_version.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    handled: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answer_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("message.id", ondelete="SET NULL"))
+    promise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("promise_to_pay.id", ondelete="SET NULL"))
+    dispute_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dispute.id", ondelete="SET NULL"))
+    corrected_intent: Mapped[str | None] = mapped_column(String(16))
+    corrected_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL"))
+    corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("intent IN ('promise','already_paid','hardship','dispute','stop',"
+                        "'question','other')", name="intent_known"),
+        CheckConstraint("confidence >= 0 AND confidence <= 1", name="confidence_range"),
+    )

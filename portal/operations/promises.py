@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.extensions import db
@@ -49,20 +50,39 @@ def make_promise(invoice: Invoice, promised_on: date, amount_minor: int,
         raise PromiseError("too_late")
     if amount_minor <= 0 or amount_minor > invoice.balance_minor:
         raise PromiseError("amount")
-    now = datetime.now(UTC)
-    for old in db.session.scalars(select(PromiseToPay).where(
-            PromiseToPay.invoice_id == invoice.id, PromiseToPay.status == "open")):
-        old.status, old.resolved_at = "cancelled", now
-    promise = PromiseToPay(debtor_id=invoice.debtor_id, invoice_id=invoice.id,
-                           promised_on=promised_on, amount_minor=amount_minor,
-                           currency=invoice.currency, status="open")
-    db.session.add(promise)
-    db.session.flush()
+    promise = _replace_open_promise(invoice, promised_on, amount_minor)
     audit.record("debtor", invoice.debtor_id, "promise.created", promise,
                  after={"invoice": invoice.external_id, "promised_on": promised_on.isoformat(),
                         "amount_minor": amount_minor, "currency": invoice.currency})
     emit("promise.created", promise)
     return promise
+
+
+def _replace_open_promise(invoice: Invoice, promised_on: date,
+                          amount_minor: int) -> PromiseToPay:
+    """Cancel the invoice's open promise and insert the new one. A partial unique index keeps
+    one open promise per invoice: when another request inserted one at the same moment (its
+    insert commits first and ours fails), ours cancels that one and takes its place, so the
+    last promise made is the one that stands and never two."""
+    for attempt in (1, 2):
+        try:
+            with db.session.begin_nested():
+                now = datetime.now(UTC)
+                db.session.execute(
+                    update(PromiseToPay)
+                    .where(PromiseToPay.invoice_id == invoice.id, PromiseToPay.status == "open")
+                    .values(status="cancelled", resolved_at=now)
+                    .execution_options(synchronize_session="fetch"))
+                promise = PromiseToPay(debtor_id=invoice.debtor_id, invoice_id=invoice.id,
+                                       promised_on=promised_on, amount_minor=amount_minor,
+                                       currency=invoice.currency, status="open")
+                db.session.add(promise)
+                db.session.flush()
+                return promise
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def paid_since(promise: PromiseToPay) -> int:

@@ -32,7 +32,8 @@ def _day_bounds(since: date, as_of: date) -> tuple[datetime, datetime]:
 def _messages(since: date, as_of: date, statuses) -> list[Message]:
     start, end = _day_bounds(since, as_of)
     return list(db.session.scalars(select(Message).where(
-        Message.status.in_(statuses), Message.send_at >= start, Message.send_at < end)))
+        Message.status.in_(statuses), Message.send_at >= start, Message.send_at < end,
+        Message.kind != "webhook")))  # messages to debtors; webhooks go to the billing system
 
 
 class BandLookup:

@@ -60,9 +60,23 @@ DECLINES = {
 }
 FREQUENCIES = {"weekly": _l("weekly"), "fortnightly": _l("fortnightly"),
                "monthly": _l("monthly")}
+INTENTS = {"promise": _l("promise to pay"), "already_paid": _l("says it is paid"),
+           "hardship": _l("cannot pay now"), "dispute": _l("disputes the invoice"),
+           "stop": _l("stop messages"), "question": _l("question"), "other": _l("other")}
+REPLY_ACTIONS = {
+    "promise_recorded": _l("promise recorded, reminders paused"),
+    "promise_outside_window": _l("date outside the promise window: plan offered"),
+    "asked_for_date": _l("asked for the payment date"),
+    "verify_payment": _l("check the payment (reminders paused)"),
+    "plan_offered": _l("payment plans offered"), "dispute_opened": _l("dispute opened"),
+    "opt_out": _l("opted out of this channel"), "answered": _l("answered from the account"),
+    "needs_person": _l("a person answers"),
+    "unverified_sender": _l("sender not verified (no reply address): a person decides"),
+}
 FAMILIES = {"band": BANDS, "channel": CHANNELS, "reason": SKIP_REASONS, "tone": TONES,
             "template": TEMPLATES, "status": STATUSES, "dispute": DISPUTE_REASONS,
-            "method": METHODS, "frequency": FREQUENCIES, "decline": DECLINES}
+            "method": METHODS, "frequency": FREQUENCIES, "decline": DECLINES,
+            "intent": INTENTS, "reply_action": REPLY_ACTIONS}
 _RULE = re.compile(r"^(pre|post|inst)_(\d+)$")
 
 

@@ -11,7 +11,7 @@ from portal.extensions import db, limiter
 from portal.models import Conversation, Debtor, ReplySnippet, StaffUser
 from portal.staff import bp
 from portal.staff.access import role_required
-from replies import inbox
+from replies import INTENTS, inbox, labels
 
 LANGUAGE_NAMES = {"es": "Español", "pt_BR": "Português (Brasil)", "en": "English"}
 
@@ -44,8 +44,10 @@ def conversation(conversation_id: int):
     language = _language(debtor)
     agents = db.session.scalars(select(StaffUser).where(StaffUser.is_active.is_(True))
                                 .order_by(StaffUser.email)).all()
+    understood = labels.understood(i.ref.id for i in items if i.direction == "in")
     return render_template("staff/conversation.html", conversation=item, debtor=debtor,
-                           items=items, agents=agents, snippets=inbox.snippets(language),
+                           items=items, understood=understood, intents=INTENTS,
+                           agents=agents, snippets=inbox.snippets(language),
                            language=language, language_name=LANGUAGE_NAMES.get(language,
                                                                                  language),
                            channels=inbox.REPLY_CHANNELS, form=request.args)
@@ -145,3 +147,24 @@ def snippet_delete(snippet_id: int):
 @bp.app_context_processor
 def _inbox_helpers():
     return {"inbox_unread": inbox.unread_total}
+
+
+@bp.post("/inbox/<int:conversation_id>/messages/<int:message_id>/label")
+@role_required("inbox")
+def conversation_label(conversation_id: int, message_id: int):
+    """Correct what Saldo understood of one message: a labelled example for training."""
+    from portal.models import InboundMessage
+
+    item = db.session.get(Conversation, conversation_id) or abort(404)
+    inbound = db.session.get(InboundMessage, message_id)
+    if inbound is None or inbound.conversation_id != item.id:
+        abort(404)
+    try:
+        labels.correct(inbound, request.form.get("intent", ""), current_staff())
+    except labels.LabelError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Thank you: the next training of the reply model learns from it."), "success")
+    return redirect(url_for("staff.conversation", conversation_id=item.id))

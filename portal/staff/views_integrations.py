@@ -11,12 +11,12 @@ from portal.api.keys import ApiKeyError, create_key, list_keys, revoke_key
 from portal.audit import record
 from portal.auth import current_staff
 from portal.extensions import db
-from portal.models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from portal.models import ApiKey, Message, WebhookAttempt, WebhookEndpoint, WebhookEvent
 from portal.models.integration import API_SCOPES
 from portal.staff import bp
 from portal.staff.access import role_required
 from portal.webhooks import EVENTS
-from portal.webhooks.dispatch import resend
+from portal.webhooks.delivery import resend
 from portal.webhooks.endpoints import EndpointError, create_endpoint, set_active
 
 
@@ -83,22 +83,29 @@ def webhook_update(endpoint_id: int):
     return redirect(url_for("staff.webhooks"))
 
 
+# The log's filter names (a delivered webhook is an outbox row with status `sent`).
+DELIVERY_STATUSES = {"pending": "pending", "sending": "sending", "delivered": "sent",
+                     "failed": "failed", "cancelled": "cancelled"}
+
+
 @bp.route("/webhooks/deliveries")
 @role_required("integrations")
 def webhook_deliveries():
-    query = (select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
-             .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-             .order_by(WebhookDelivery.id.desc()).limit(200))
+    """The outbox's webhook messages, newest events first, with every attempt's response."""
+    query = (select(Message, WebhookEvent, WebhookEndpoint)
+             .join(WebhookEvent, WebhookEvent.id == Message.webhook_event_id)
+             .join(WebhookEndpoint, WebhookEndpoint.id == Message.webhook_endpoint_id)
+             .where(Message.kind == "webhook")
+             .order_by(Message.webhook_event_id.desc(), Message.id.desc()).limit(200))
     status = request.args.get("status")
-    if status in ("pending", "sending", "delivered", "failed"):
-        query = query.where(WebhookDelivery.status == status)
+    if status in DELIVERY_STATUSES:
+        query = query.where(Message.status == DELIVERY_STATUSES[status])
     rows = db.session.execute(query).all()
     attempts: dict[int, list] = {}
     for attempt in db.session.scalars(select(WebhookAttempt).where(
-            WebhookAttempt.delivery_id.in_([row[0].id for row in rows]))
+            WebhookAttempt.message_id.in_([row[0].id for row in rows]))
             .order_by(WebhookAttempt.id)):
-        attempts.setdefault(attempt.delivery_id, []).append(attempt)
+        attempts.setdefault(attempt.message_id, []).append(attempt)
     return render_template("staff/webhook_deliveries.html", rows=rows, attempts=attempts,
                            status=status)
 
@@ -106,9 +113,13 @@ def webhook_deliveries():
 @bp.route("/webhooks/deliveries/<int:delivery_id>/resend", methods=["POST"])
 @role_required("integrations")
 def webhook_resend(delivery_id: int):
-    delivery = db.session.get(WebhookDelivery, delivery_id) or abort(404)
+    delivery = db.session.get(Message, delivery_id)
+    if delivery is None or delivery.kind != "webhook":
+        abort(404)
     if resend(delivery):
-        record("staff", current_staff().id, "webhook_delivery.resent", delivery)
+        record("staff", current_staff().id, "webhook_delivery.resent", delivery,
+               after={"event_id": delivery.webhook_event_id,
+                      "endpoint_id": delivery.webhook_endpoint_id})
         db.session.commit()
         flash(_("Delivery %(id)s will be sent again within a minute.", id=delivery.id),
               "success")

@@ -1,10 +1,11 @@
 """Outbound webhooks: events Saldo reports to the billing system, signed and retried.
 
 `emit(event, payload)` (events.py) is called once by each operation where the thing happens,
-inside its transaction, so an event exists exactly when its effect was committed. Delivery
-(dispatch.py) claims due deliveries atomically, POSTs them signed (signing.py) to targets
-checked against private networks (targets.py), logs every attempt and retries with backoff
-for three days.
+inside its transaction, so an event exists exactly when its effect was committed, and
+queues one outbox message (kind `webhook`) per listening endpoint. The outbox dispatcher
+sends them (delivery.py; `alerts.channels.webhook` POSTs them signed by signing.py to
+targets checked against private networks by targets.py), logs every attempt and retries
+with backoff for three days.
 """
 
 EVENTS = (

@@ -1,4 +1,5 @@
-"""`emit(event, payload)`: record an event and one pending delivery per endpoint that wants it.
+"""`emit(event, payload)`: record an event and queue one outbox message (kind `webhook`) per
+endpoint that wants it.
 
 Called inside the operation's transaction (the caller commits), so an event exists exactly
 when its effect was committed, and a rolled-back operation reports nothing. The payload is a
@@ -11,15 +12,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from alerts.enqueue import enqueue_webhook
 from portal.extensions import db
 from portal.models import (
     Debtor,
     Dispute,
+    InboundMessage,
     Invoice,
     Payment,
     PaymentPlan,
     PromiseToPay,
-    WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
     utcnow,
@@ -41,6 +43,12 @@ def as_payload(obj) -> dict:
     """A model as the API shows it, with `object` naming its kind; dicts pass through."""
     if isinstance(obj, dict):
         return obj
+    if isinstance(obj, InboundMessage):  # as in GET /api/v1/conversations/{id}
+        from portal.api.schemas_read import ConversationMessageOut, inbound_item
+
+        debtor = db.session.get(Debtor, obj.debtor_id) if obj.debtor_id else None
+        item = inbound_item(obj, debtor.external_id if debtor else None)
+        return {"object": "reply", **ConversationMessageOut().dump(item)}
     kind, schema = _schemas()[type(obj)]
     return {"object": kind, **schema().dump(obj)}
 
@@ -63,10 +71,7 @@ def emit(event: str, payload) -> WebhookEvent | None:
     db.session.add(row)
     db.session.flush()
     for endpoint in endpoints:
-        db.session.add(WebhookDelivery(event_id=row.id, endpoint_id=endpoint.id,
-                                       status="pending", send_at=now, attempts=0,
-                                       created_at=now))
-    db.session.flush()
+        enqueue_webhook(row.id, endpoint.id, event, now)
     return row
 
 

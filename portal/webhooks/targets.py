@@ -4,8 +4,8 @@ Private (10/8, 172.16/12, 192.168/16, fc00::/7), loopback, link-local (169.254/1
 metadata lives there), multicast, reserved and unspecified addresses are refused, at
 registration and again at each delivery (the connection then goes to the address that was
 checked, so a DNS answer cannot change between check and use). Development mode
-(`SALDO_WEBHOOKS_ALLOW_PRIVATE`, on by default outside production) allows them, so the demo
-can deliver to a receiver on 127.0.0.1.
+(`SALDO_WEBHOOKS_ALLOW_PRIVATE`, on by default outside production and ignored in
+production) allows them, so the demo can deliver to a receiver on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -48,14 +48,15 @@ def check_url(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port
 
 
-def resolve(host: str, port: int) -> str:
-    """The address to connect to: the first one of `host`, every one of which is allowed."""
+def resolve(host: str, port: int, private_ok: bool | None = None) -> str:
+    """The address to connect to: the first one of `host`, every one of which is allowed.
+    `private_ok` defaults to the app's setting (sender threads pass it: no app context)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise TargetError(f"the host {host!r} does not resolve") from exc
     addresses = [info[4][0] for info in infos]
-    if not allow_private():
+    if not (allow_private() if private_ok is None else private_ok):
         refused = [a for a in addresses if not _allowed(a)]
         if refused:
             raise TargetError(f"{host} resolves to a private, loopback or link-local address "

@@ -15,8 +15,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from sqlalchemy import select
 
 from portal.extensions import db
+from portal.models import Debtor
+from replies.ingest import ingest_reply
 from tests.api.conftest import INVOICE, ApiClient, new_key
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -34,6 +37,9 @@ def live(app, client):
     assert api.post("/api/v1/payments", json={
         "customer_id": "C-1", "reference": "T-1", "amount_minor": 100, "currency": "USD",
         "method": "cash"}).status_code == 201
+    ingest_reply("portal", "C-1", "Can I pay next week?",
+                 debtor_id=db.session.scalar(select(Debtor.id)))
+    ingest_reply("sms", "+15550000000", "who is this?", provider_id="SM1")
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     return schema, {"Authorization": f"Bearer {key}"}
 

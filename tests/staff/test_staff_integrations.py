@@ -46,7 +46,7 @@ def test_only_administrators_manage_keys(app, staff_client):
 
 def test_admin_registers_an_endpoint_and_sees_the_delivery_log(app, staff_client):
     from portal.models import WebhookEndpoint
-    from portal.webhooks.dispatch import deliver_due
+    from portal.webhooks.delivery import deliver_due
     from portal.webhooks.events import emit
     from portal.webhooks.receiver import start
     from tests.conftest import free_port
@@ -75,9 +75,9 @@ def test_admin_registers_an_endpoint_and_sees_the_delivery_log(app, staff_client
         assert "debtor.opted_out" in log and "503" in log and "Resend" not in log
 
         server.status = 200
-        from portal.models import WebhookDelivery
-        delivery = db.session.scalar(select(WebhookDelivery))
-        db.session.execute(WebhookDelivery.__table__.update().values(status="failed"))
+        from portal.models import Message
+        delivery = db.session.scalar(select(Message).where(Message.kind == "webhook"))
+        db.session.execute(Message.__table__.update().values(status="failed"))
         db.session.commit()
         post_form(client, f"/staff/webhooks/deliveries/{delivery.id}/resend",
                   token_from="/staff/webhooks/deliveries")

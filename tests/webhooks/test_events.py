@@ -96,3 +96,59 @@ def test_unknown_events_are_a_bug():
 
     with pytest.raises(ValueError):
         emit("payment.maybe", {})
+
+
+def test_every_opt_out_path_reports_debtor_opted_out(app):
+    """All channels (unsubscribe link), one channel (a STOP reply goes through
+    `opt_out_channel`), and channels switched off on the preferences page."""
+    from portal.debtor.preferences import opt_out_channel, save_preferences
+    from tests.factories import make_debtor
+
+    listen(app)
+    debtor = make_debtor(allow_email=True, allow_sms=True)
+    db.session.commit()
+    assert opt_out_channel(debtor, "sms", source="reply:1") is True
+    assert opt_out_channel(debtor, "sms", source="reply:1") is False  # already off
+    db.session.commit()
+    save_preferences(debtor, channels={"email": False, "sms": False, "push": False},
+                     preferred=None, quiet_start=None, quiet_end=None, language="es",
+                     resume=False)
+    db.session.commit()
+    assert opt_out(debtor, source="unsubscribe_link") is True
+    db.session.commit()
+    reported = [(e.payload["channel"], e.payload["source"]) for e in events()
+                if e.type == "debtor.opted_out"]
+    assert reported == [("sms", "reply:1"), ("email", "preferences"),
+                        (None, "unsubscribe_link")]
+    assert {e.payload["customer_id"] for e in events()} == {debtor.external_id}
+
+
+def test_a_stored_reply_is_reported_once_and_a_duplicate_not_at_all(app):
+    from replies.ingest import ingest_reply
+    from tests.factories import make_debtor
+
+    listen(app)
+    debtor = make_debtor(email="ana@example.com", phone="+5215512345678", allow_sms=True)
+    db.session.commit()
+    first = ingest_reply("email", "ana@example.com", "I will pay on Friday",
+                         provider_id="<m1@example.com>", subject="Re: your invoice")
+    again = ingest_reply("email", "ana@example.com", "I will pay on Friday",
+                         provider_id="<m1@example.com>", subject="Re: your invoice")
+    assert again.duplicate is True and again.id == first.id
+    stop = ingest_reply("sms", "+5215512345678", "STOP", provider_id="SM1")
+    ingest_reply("sms", "+5215512345678", "STOP", provider_id="SM1")
+    unknown = ingest_reply("sms", "+15550000000", "who is this?", provider_id="SM2")
+    replies = [e for e in events() if e.type == "reply.received"]
+    assert [e.payload["id"] for e in replies] == [first.id, stop.id, unknown.id]
+    shown = replies[0].payload
+    assert shown == {
+        "object": "reply", "id": first.id, "direction": "inbound",
+        "conversation_id": first.conversation_id, "customer_id": debtor.external_id,
+        "channel": "email", "kind": "reply", "status": "received",
+        "sender": "ana@example.com", "subject": "Re: your invoice",
+        "text": "I will pay on Friday", "at": shown["at"], "in_reply_to_message_id": None,
+        "action": "unverified_sender"}  # matched by From only: a person decides
+    assert replies[1].payload["action"] == "opt_out"
+    assert replies[2].payload["customer_id"] is None
+    opted = [e.payload for e in events() if e.type == "debtor.opted_out"]
+    assert [(p["channel"], p["source"]) for p in opted] == [("sms", f"reply:{stop.id}")]

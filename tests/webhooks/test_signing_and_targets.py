@@ -75,7 +75,7 @@ def test_public_addresses_are_allowed(app):
     assert not _allowed("100.64.0.1")  # carrier-grade NAT is not public either
 
 
-def test_production_refuses_private_targets_by_default(monkeypatch):
+def test_production_refuses_private_targets_even_when_asked(monkeypatch):
     import importlib
 
     import portal.config as config
@@ -85,5 +85,11 @@ def test_production_refuses_private_targets_by_default(monkeypatch):
     try:
         assert fresh.ProductionConfig.WEBHOOKS_ALLOW_PRIVATE is False
         assert fresh.Config.WEBHOOKS_ALLOW_PRIVATE is True  # development: the demo's receiver
+        monkeypatch.setenv("SALDO_WEBHOOKS_ALLOW_PRIVATE", "1")
+        fresh = importlib.reload(config)
+        assert fresh.ProductionConfig.WEBHOOKS_ALLOW_PRIVATE is False  # development only
+        monkeypatch.setenv("SALDO_WEBHOOKS_ALLOW_PRIVATE", "0")
+        assert importlib.reload(config).Config.WEBHOOKS_ALLOW_PRIVATE is False
     finally:
+        monkeypatch.delenv("SALDO_WEBHOOKS_ALLOW_PRIVATE", raising=False)
         importlib.reload(config)
