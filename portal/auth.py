@@ -66,6 +66,7 @@ def current_debtor() -> Debtor | None:
 def _forget_cached_debtor(sender, **extra) -> None:
     if has_request_context():
         g.pop("saldo_debtor", None)
+        g.pop("saldo_display_locale", None)  # worked out from the debtor's locale
 
 
 def current_staff() -> StaffUser | None:

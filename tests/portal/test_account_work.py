@@ -11,6 +11,7 @@ from sqlalchemy import event, select
 
 from portal import auth
 from portal.auth import current_debtor, login_debtor
+from portal.debtor.format import display_locale
 from portal.extensions import db
 from portal.models import Dispute, Installment, Invoice, PaymentPlan
 from tests.factories import make_debtor, make_invoice, make_payment, sign_in
@@ -109,14 +110,16 @@ def test_the_debtor_is_loaded_once_per_request(app, client, db, monkeypatch):
 
 
 def test_signing_in_during_a_request_replaces_the_cached_debtor(app, db):
-    first, second = make_debtor(), make_debtor()
+    first, second = make_debtor(), make_debtor(locale="es_MX", country="MX")
     db.session.commit()
     with app.test_request_context("/"):
         assert current_debtor() is None and g.saldo_debtor is None
         login_debtor(first)
         assert current_debtor() is first
+        assert display_locale() == "es_CO"
         login_debtor(second)
         assert current_debtor() is second
+        assert display_locale() == "es_MX"  # not the first debtor's, kept from before
         from flask_login import logout_user
 
         logout_user()
