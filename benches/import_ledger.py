@@ -1,7 +1,7 @@
 """Benchmark: `saldo import ledger` on generated ledgers, on SQLite and PostgreSQL.
 
 Usage: python benches/import_ledger.py [--rows 1000000] [--also 100000] [--no-postgres]
-                                       [--no-sqlite]
+                                       [--no-sqlite] [--timings]
 
 Generates a ledger CSV of N rows (N/10 customers, mixed open/settled), imports it with the
 real command in a child process against a fresh database, and prints wall time, rows per
@@ -9,7 +9,8 @@ second and the child's peak RSS. Running a smaller size too shows whether memory
 On PostgreSQL the same file is also loaded with a raw `COPY` into a plain table of text
 columns, in the same run, and the import's time is printed as a multiple of it. The import
 process's own CPU seconds are printed too: on a shared machine they show the work done
-when the wall time mostly shows the wait for a core.
+when the wall time mostly shows the wait for a core. `--timings` also prints the seconds of
+each phase of every import (`saldo import ledger --timings`).
 
 Targets: 1,000,000 rows in <= 60 s on PostgreSQL and <= 10x the raw COPY; SQLite at
 >= 20,000 rows/s; peak RSS flat in the row count.
@@ -54,7 +55,7 @@ def generate(path: Path, rows: int, seed: int = 1) -> None:
                           f"Customer {customer}", f"{customer.lower()}@example.com"])
 
 
-def run(args: list[str], env: dict) -> tuple[float, int, str]:
+def run(args: list[str], env: dict) -> tuple[float, int, str, str]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
     proc = subprocess.run(SALDO + args, env=env, capture_output=True, text=True, cwd=ROOT)
@@ -62,7 +63,7 @@ def run(args: list[str], env: dict) -> tuple[float, int, str]:
     if proc.returncode != 0:
         raise SystemExit(f"command failed: {args}\n{proc.stdout}\n{proc.stderr}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before), proc.stdout
+    return elapsed, max(peak, before), proc.stdout, proc.stderr
 
 
 def bench(backend: str, rows: int, workdir: Path) -> dict:
@@ -92,7 +93,7 @@ def bench(backend: str, rows: int, workdir: Path) -> dict:
         run(["db", "upgrade"], env)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_before = usage.ru_utime + usage.ru_stime
-        elapsed, _, out = run(["import", "ledger", str(ledger), "--json"], env)
+        elapsed, _, out, err = run(["import", "ledger", str(ledger), "--json", "--timings"], env)
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = usage.ru_utime + usage.ru_stime - cpu_before  # the import process, not the server
         # ru_maxrss of children is the max over all children so far: run each size in order.
@@ -103,7 +104,8 @@ def bench(backend: str, rows: int, workdir: Path) -> dict:
             dropper()
     return {"backend": backend, "rows": rows, "seconds": elapsed,
             "rows_per_s": rows / elapsed, "peak_rss_mb": peak_kb / 1024, "report": out[:120],
-            "copy_seconds": copy_seconds, "cpu_seconds": cpu}
+            "copy_seconds": copy_seconds, "cpu_seconds": cpu,
+            "timings": [line for line in err.splitlines() if line.startswith("timing ")]}
 
 
 def raw_copy(url: str, ledger: Path) -> float:
@@ -134,6 +136,7 @@ def main() -> None:
     parser.add_argument("--also", type=int, default=100_000, help="a smaller size, for memory")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--timings", action="store_true", help="print each import's phases")
     args = parser.parse_args()
     backends = ([] if args.no_sqlite else ["sqlite"]) + ([] if args.no_postgres else ["postgresql"])
     with tempfile.TemporaryDirectory() as tmp:
@@ -160,6 +163,9 @@ def main() -> None:
                 print(f"{r['backend']:<11} {r['rows']:>8} {r['seconds']:>8.1f} "
                       f"{r['rows_per_s']:>8.0f} {r['peak_rss_mb']:>12.0f} {versus} "
                       f"{r['cpu_seconds']:>12.1f}", flush=True)
+                if args.timings:
+                    print("    " + "; ".join(t.removeprefix("timing ") for t in r["timings"]),
+                          flush=True)
 
 
 if __name__ == "__main__":

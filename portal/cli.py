@@ -28,7 +28,9 @@ def _progress_bar(length: int, label: str):
 @click.option("--dry-run", is_flag=True, help="Validate and count, but write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Write the valid rows, report the rest.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def import_ledger_command(path: str, dry_run: bool, skip_invalid: bool, as_json: bool) -> None:
+@click.option("--timings", is_flag=True, help="Print the seconds each phase took (on stderr).")
+def import_ledger_command(path: str, dry_run: bool, skip_invalid: bool, as_json: bool,
+                          timings: bool) -> None:
     """Import a ledger CSV (customer_id, invoice_id, issue_date, due_date, amount, ...).
 
     PATH may be gzip-compressed, or - for standard input.
@@ -49,6 +51,9 @@ def import_ledger_command(path: str, dry_run: bool, skip_invalid: bool, as_json:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    if timings:
+        for phase, seconds in report.timings.items():
+            click.echo(f"timing {phase}: {seconds:.2f} s", err=True)
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     else:

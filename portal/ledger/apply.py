@@ -10,6 +10,7 @@ given in the file" aggregate differs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Date, bindparam, text
@@ -30,6 +31,24 @@ MESSAGES = {
     "currency": "currency of invoice {invoice_id!r} cannot change after payments",
     "duplicate": "duplicate invoice_id {invoice_id!r} (first seen on line {first_line})",
 }
+
+
+# (the new value, the stored one) in apply_range's select, for the facts an import sets.
+_INVOICE_NEW = (("issued_on", "old_issued_on"), ("due_on", "old_due_on"),
+                ("amount_minor", "old_amount"), ("currency", "old_currency"),
+                ("new_paid", "old_paid"), ("disputed", "old_disputed"),
+                ("paperless", "old_paperless"),
+                ("COALESCE(settled_on, old_settled)", "old_settled"))
+
+
+def _distinct(conn: Connection, a: str, b: str) -> str:
+    operator = "IS DISTINCT FROM" if conn.dialect.name == "postgresql" else "IS NOT"
+    return f"{a} {operator} {b}"
+
+
+def _changed(conn: Connection, pairs: tuple[tuple[str, str], ...]) -> str:
+    """SQL: some (new, old) pair differs (NULL-safe)."""
+    return " OR ".join(_distinct(conn, new, old) for new, old in pairs)
 
 
 def _params(statement: str, **values):
@@ -95,11 +114,12 @@ def build_debtors(conn: Connection, given: set[str]) -> int:
     it out: one pass over the file instead of one aggregate per fact.
     """
     fields = [col for col, _ in DEBTOR_FIELDS]
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":  # hashing the last line per customer, not sorting
         conn.execute(text(
-            f"CREATE TEMPORARY TABLE {DEBTORS} AS SELECT DISTINCT ON (s.customer_id) "
+            f"CREATE TEMPORARY TABLE {DEBTORS} AS SELECT "
             f"s.customer_id AS customer_id, {', '.join(f's.{f} AS {f}' for f in fields)} "
-            f"FROM {STAGE} s WHERE {VALID} ORDER BY s.customer_id, s.line DESC"))
+            f"FROM {STAGE} s JOIN (SELECT max(s.line) AS line FROM {STAGE} s WHERE {VALID} "
+            "GROUP BY s.customer_id) m ON m.line = s.line"))
     else:  # SQLite takes bare columns from the row that holds max(line)
         conn.execute(text(
             f"CREATE TEMPORARY TABLE {DEBTORS} AS SELECT s.customer_id AS customer_id, "
@@ -119,9 +139,11 @@ def _fill(conn: Connection, group: list[str]) -> None:
     if conn.dialect.name == "postgresql":
         sets = ", ".join(f"{f} = x.{f}" for f in group)
         conn.execute(text(
-            f"UPDATE {DEBTORS} sd SET {sets} FROM (SELECT DISTINCT ON (s.customer_id) "
-            f"s.customer_id, {', '.join(f's.{f}' for f in group)} FROM {STAGE} s "
-            f"WHERE s.{key} IS NOT NULL AND {VALID} ORDER BY s.customer_id, s.line DESC) x "
+            f"UPDATE {DEBTORS} sd SET {sets} FROM (SELECT s.customer_id, "
+            f"{', '.join(f's.{f}' for f in group)} FROM {STAGE} s JOIN ("
+            f"SELECT max(s.line) AS line FROM {STAGE} s WHERE s.{key} IS NOT NULL AND {VALID} "
+            f"AND s.customer_id IN (SELECT customer_id FROM {DEBTORS} WHERE {key} IS NULL) "
+            "GROUP BY s.customer_id) m ON m.line = s.line) x "
             f"WHERE sd.customer_id = x.customer_id AND sd.{key} IS NULL"))
         return
     sets = ", ".join(
@@ -144,9 +166,13 @@ def apply_debtors(conn: Connection, first: int, last: int, run_id: int, now: dat
     """Upsert the staged customers with rowid in [first, last] (SQLite) or all (PostgreSQL)."""
     where = "" if conn.dialect.name == "postgresql" else "AND sd.rowid BETWEEN :first AND :last"
     sets = ", ".join(f"{col} = COALESCE(sd.{stage}, debtor.{col})" for stage, col in DEBTOR_FIELDS)
+    # Only debtors the file changes: a fact it gives that differs from the stored one.
+    changed = " OR ".join(
+        f"(sd.{stage} IS NOT NULL AND {_distinct(conn, f'sd.{stage}', f'debtor.{col}')})"
+        for stage, col in DEBTOR_FIELDS)
     conn.execute(*_params(
         f"UPDATE debtor SET {sets}, import_run_id = :run, updated_at = :now "
-        f"FROM {DEBTORS} sd WHERE debtor.external_id = sd.customer_id {where}",
+        f"FROM {DEBTORS} sd WHERE debtor.external_id = sd.customer_id {where} AND ({changed})",
         run=run_id, now=now, first=first, last=last,
     ))
     defaults = _defaults(Debtor.__table__, {"external_id", "name", "import_run_id",
@@ -171,9 +197,15 @@ def apply_debtors(conn: Connection, first: int, last: int, run_id: int, now: dat
 
 
 def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datetime,
-                today: date) -> None:
+                today: date, lap: Callable[[str], None] = lambda phase: None) -> None:
     """Upsert the valid staged invoices with line in [first, last], then their payments."""
     lines = "s.line BETWEEN :first AND :last"
+    status = ("CASE WHEN settled_on IS NOT NULL THEN 'paid'"
+              " WHEN old_status IS NULL THEN CASE WHEN new_paid >= amount_minor THEN 'paid'"
+              "  ELSE 'open' END"
+              " WHEN old_status = 'paid' AND old_settled IS NULL THEN 'open'"
+              " WHEN old_status = 'open' AND new_paid >= amount_minor THEN 'paid'"
+              " ELSE old_status END")
     new_paid = ("CASE WHEN s.paid_minor > 0 AND s.paid_minor <> COALESCE(p.amount_minor, 0) "
                 "THEN COALESCE(i.paid_minor, 0) - COALESCE(p.amount_minor, 0) + s.paid_minor "
                 "ELSE COALESCE(i.paid_minor, 0) END")
@@ -181,23 +213,23 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
         "INSERT INTO invoice (external_id, debtor_id, issued_on, due_on, amount_minor, currency,"
         " status, paid_minor, settled_on, disputed, paperless, import_run_id, created_at,"
         " updated_at) "
-        "SELECT invoice_id, debtor_id, issued_on, due_on, amount_minor, currency, CASE"
-        "  WHEN settled_on IS NOT NULL THEN 'paid'"
-        "  WHEN old_status IS NULL THEN CASE WHEN new_paid >= amount_minor THEN 'paid'"
-        "   ELSE 'open' END"
-        "  WHEN old_status = 'paid' AND old_settled IS NULL THEN 'open'"
-        "  WHEN old_status = 'open' AND new_paid >= amount_minor THEN 'paid'"
-        "  ELSE old_status END,"
+        f"SELECT invoice_id, debtor_id, issued_on, due_on, amount_minor, currency, {status},"
         " new_paid, COALESCE(settled_on, old_settled), disputed, paperless, :run, :now, :now "
         "FROM (SELECT s.invoice_id AS invoice_id, d.id AS debtor_id, s.issued_on AS issued_on,"
         "  s.due_on AS due_on, s.amount_minor AS amount_minor, s.currency AS currency,"
         "  s.settled_on AS settled_on, s.disputed AS disputed,"
         "  COALESCE(s.paperless, i.paperless, false) AS paperless, i.status AS old_status,"
-        f"  i.settled_on AS old_settled, {new_paid} AS new_paid"
+        f"  i.settled_on AS old_settled, {new_paid} AS new_paid, i.id AS old_id,"
+        "  i.issued_on AS old_issued_on, i.due_on AS old_due_on, i.amount_minor AS old_amount,"
+        "  i.currency AS old_currency, i.paid_minor AS old_paid, i.disputed AS old_disputed,"
+        "  i.paperless AS old_paperless"
         f" FROM {STAGE} s JOIN debtor d ON d.external_id = s.customer_id"
         "  LEFT JOIN invoice i ON i.external_id = s.invoice_id"
         f"  LEFT JOIN payment p ON i.id IS NOT NULL AND p.external_ref = {_IMPORT_REF}"
-        f" WHERE {lines} AND {VALID}) c WHERE true "
+        f" WHERE {lines} AND {VALID}) c "
+        # An invoice the file leaves as it is keeps its row (its last import and update
+        # time too): a daily full export then rewrites only what changed.
+        f"WHERE c.old_id IS NULL OR {_changed(conn, (*_INVOICE_NEW, (status, 'old_status')))} "
         "ON CONFLICT (external_id) DO UPDATE SET issued_on = excluded.issued_on,"
         " due_on = excluded.due_on, amount_minor = excluded.amount_minor,"
         " currency = excluded.currency, status = excluded.status,"
@@ -206,6 +238,7 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
         " import_run_id = excluded.import_run_id, updated_at = excluded.updated_at",
         run=run_id, now=now, first=first, last=last,
     ))
+    lap("apply invoices")
     given = {"debtor_id", "amount_minor", "currency", "method", "status", "refunded_minor",
              "external_ref", "received_on", "created_at", "updated_at"}
     defaults = _defaults(Payment.__table__, given)
@@ -225,16 +258,20 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
         now=now, today=today, first=first, last=last,
         **{f"d_{k}": v for k, v in defaults.items()},
     ))
+    lap("apply payments")
     conn.execute(*_params(
         "INSERT INTO payment_allocation (payment_id, invoice_id, amount_minor, created_at) "
         "SELECT p.id, i.id, s.paid_minor, :now "
         f"FROM {STAGE} s JOIN invoice i ON i.external_id = s.invoice_id"
-        f" JOIN payment p ON p.external_ref = {_IMPORT_REF} "
-        f"WHERE {lines} AND {VALID} AND s.paid_minor > 0 "
+        f" JOIN payment p ON p.external_ref = {_IMPORT_REF}"
+        " LEFT JOIN payment_allocation a ON a.payment_id = p.id AND a.invoice_id = i.id "
+        f"WHERE {lines} AND {VALID} AND s.paid_minor > 0"
+        " AND (a.id IS NULL OR a.amount_minor <> s.paid_minor) "
         "ON CONFLICT (payment_id, invoice_id) DO UPDATE SET amount_minor = excluded.amount_minor"
         " WHERE payment_allocation.amount_minor <> excluded.amount_minor",
         now=now, first=first, last=last,
     ))
+    lap("apply allocations")
 
 
 def paid_with_open_promises(conn: Connection) -> list[int]:

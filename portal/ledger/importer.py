@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -30,7 +32,7 @@ from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal.extensions import db
-from portal.ledger import apply
+from portal.ledger import apply, rawcopy
 from portal.ledger.fastrow import fast_row
 from portal.ledger.rows import LedgerRow, RowError, parse_row
 from portal.ledger.source import FileError, open_ledger, records
@@ -42,6 +44,8 @@ BATCH_SIZE = 5000  # rows validated and staged at a time
 STORED_ERRORS = 100  # kept on the ImportRun for the staff console
 APPLY_CHUNK = 2000  # lines per short write transaction on SQLite
 MAX_REPORTED_ERRORS = 1000
+# PostgreSQL: COPY the file's bytes and validate the plain rows in SQL (portal.ledger.rawcopy).
+SQL_VALIDATION = True
 # LedgerRow attributes behind the staged customer facts (identity: kind and hash).
 FACTS = ("customer_name", "email", "phone", "locale", "timezone", "country", "paperless",
          "identity", "consent_email", "consent_sms", "consent_whatsapp")
@@ -57,6 +61,15 @@ class ImportReport:
     error_count: int = 0
     written: bool = False
     run_id: int | None = None
+    # Seconds per phase (parse/stage, check, apply, ...), for `saldo import ledger --timings`.
+    timings: dict[str, float] = field(default_factory=dict)
+    _clock: float = field(default_factory=time.perf_counter, repr=False)
+
+    def lap(self, phase: str) -> None:
+        """Add the time since the previous lap to `phase`."""
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self._clock
+        self._clock = now
 
     def add_error(self, line: int, message: str) -> None:
         self.error_count += 1
@@ -90,11 +103,29 @@ def import_ledger(
     then writes nothing. `on_progress(n_bytes)` is called as the file is read. With
     `content_sha256`, a second import of the same content raises AlreadyImported.
     """
-    with open_ledger(path, on_progress) as text:
-        return _import(records(text), source="stdin" if path == "-" else str(path),
-                       origin=origin, dry_run=dry_run, skip_invalid=skip_invalid,
-                       default_currency=default_currency, today=today,
-                       content_sha256=content_sha256)
+    def fill(stage: Stage, report: ImportReport, given: set[str], today: date) -> None:
+        with rawcopy.rereadable(path) if stage.postgres else nullcontext(path) as source:
+            progress = on_progress
+            if stage.postgres and SQL_VALIDATION:
+                def python_rows(batches):
+                    _stream_batches(batches, stage, report, default_currency, today, given)
+
+                done = rawcopy.fill(stage.conn, source, on_progress, default_currency, today,
+                                    python_rows, report.lap)
+                if done is not None:
+                    report.rows, sql_given = done
+                    given.update(sql_given)
+                    return
+                progress = None  # read again: the bar already went through the file
+                if not isinstance(source, str):
+                    source.seek(0)
+            with open_ledger(source, progress) as text:
+                _stream(records(text), stage, report, default_currency, today, given)
+
+    return _import(fill, source="stdin" if path == "-" else str(path),
+                   origin=origin, dry_run=dry_run, skip_invalid=skip_invalid,
+                   default_currency=default_currency, today=today,
+                   content_sha256=content_sha256)
 
 
 def import_rows(
@@ -116,9 +147,13 @@ def import_rows(
     """
     numbered = ((n, {k: _as_text(v) for k, v in row.items()}) for n, row in
                 enumerate(rows, start=1))
-    return _import(numbered, source=source, origin="api", dry_run=dry_run,
-                   skip_invalid=skip_invalid,
-                   default_currency=default_currency or current_app.config["DEFAULT_CURRENCY"],
+
+    def fill(stage: Stage, report: ImportReport, given: set[str], today: date) -> None:
+        _stream(numbered, stage, report, report_currency, today, given)
+
+    report_currency = default_currency or current_app.config["DEFAULT_CURRENCY"]
+    return _import(fill, source=source, origin="api", dry_run=dry_run,
+                   skip_invalid=skip_invalid, default_currency=report_currency,
                    today=today, connection=connection)
 
 
@@ -130,7 +165,11 @@ def _as_text(value) -> str | None:
     return str(value)
 
 
-def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, dry_run: bool,
+# Fills the staging table: (stage, report, given facts, today); raises FileError.
+Filler = Callable[[Stage, "ImportReport", set[str], date], None]
+
+
+def _import(fill: Filler, *, source: str, origin: str, dry_run: bool,
             skip_invalid: bool, default_currency: str, today: date | None,
             connection: Connection | None = None,
             content_sha256: str | None = None) -> ImportReport:
@@ -145,17 +184,21 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
         if own:
             _tune(conn)
         stage.create()
+        report.lap("start")
         parse_errors: list[dict] = []
         fatal = False
         given: set[str] = set()
         try:
-            _stream(records_, stage, report, default_currency, today, given)
+            fill(stage, report, given, today)
         except FileError as exc:
             report.add_error(exc.line, str(exc))
             fatal = True
+        report.lap("parse+stage" if "copy raw" not in report.timings else "stage")
         if not fatal:
             stage.finish()
+            report.lap("analyze")
             apply.check(conn)
+            report.lap("check")
             parse_errors, report.errors = report.errors, []
             total, found = apply.errors(conn, MAX_REPORTED_ERRORS)
             db_errors = [{"line": line, "error": message} for line, message in found]
@@ -164,7 +207,9 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
                 MAX_REPORTED_ERRORS))
             report.error_count += total
             report.invoices_created, report.invoices_updated = apply.counts(conn)
+            report.lap("errors+counts")
             report.customers = apply.build_debtors(conn, given)
+            report.lap("build_debtors")
         if dry_run or fatal or (report.error_count and not skip_invalid):
             if own:
                 conn.rollback()
@@ -172,14 +217,16 @@ def _import(records_: Iterator[tuple[int, dict]], *, source: str, origin: str, d
                 _finish_run(conn, report, "rejected", commit=own)
             return report
         try:
-            _apply(conn, report.run_id, today, own)
+            _apply(conn, report.run_id, today, own, report.lap)
         except Exception:
             if own:  # the run says so; on SQLite the chunks applied so far stay
                 conn.rollback()
                 _finish_run(conn, report, "failed", commit=True)
             raise
         paid = apply.paid_with_open_promises(conn)
+        report.lap("promises")
         _finish_run(conn, report, "done", commit=own)
+        report.lap("commit")
         report.written = True
         if paid:  # in the caller's transaction, or committed here after the import's own
             keep_promises(paid)
@@ -221,21 +268,44 @@ def _stream(records_: Iterator[tuple[int, dict]], stage: Stage, report: ImportRe
     lookup = _Lookup(None if stage.postgres else stage.conn)
     try:
         with stage.writer() as write:
-            batch: list[tuple[int, LedgerRow]] = []
-            for line, record in records_:
-                report.rows += 1
-                try:
-                    batch.append((line, fast_row(record, default_currency, today)
-                                  or parse_row(record, default_currency, today)))
-                except RowError as exc:
-                    report.add_error(line, str(exc))
-                    continue
-                if len(batch) >= BATCH_SIZE:
-                    _write(write, lookup, batch, given)
-                    batch = []
-            _write(write, lookup, batch, given)
+            for batch in _parse(records_, report, default_currency, today):
+                _write(write, lookup, batch, given)
     finally:
         lookup.close()
+
+
+def _stream_batches(batches: Iterator[list[tuple[int, dict]]], stage: Stage,
+                    report: ImportReport, default_currency: str, today: date,
+                    given: set[str]) -> None:
+    """`_stream` for records read in batches from this same connection: one COPY per batch,
+    opened once the batch is read."""
+    lookup = _Lookup(None if stage.postgres else stage.conn)
+    try:
+        for records_ in batches:
+            for batch in _parse(records_, report, default_currency, today):
+                if batch:
+                    with stage.writer() as write:
+                        _write(write, lookup, batch, given)
+    finally:
+        lookup.close()
+
+
+def _parse(records_: Iterable[tuple[int, dict]], report: ImportReport, default_currency: str,
+           today: date) -> Iterator[list[tuple[int, LedgerRow]]]:
+    """Valid rows in batches of BATCH_SIZE; the errors go to `report`."""
+    batch: list[tuple[int, LedgerRow]] = []
+    for line, record in records_:
+        report.rows += 1
+        try:
+            batch.append((line, fast_row(record, default_currency, today)
+                          or parse_row(record, default_currency, today)))
+        except RowError as exc:
+            report.add_error(line, str(exc))
+            continue
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    yield batch
 
 
 class _Lookup:
@@ -293,7 +363,8 @@ def _identities(conn: Connection, rows: list[tuple[int, LedgerRow]]) -> dict[int
     return found
 
 
-def _apply(conn: Connection, run_id: int, today: date, own: bool) -> None:
+def _apply(conn: Connection, run_id: int, today: date, own: bool,
+           lap: Callable[[str], None]) -> None:
     """Write the valid staged rows: one transaction on PostgreSQL (or when the caller holds
     the transaction), short ones on SQLite."""
     now = datetime.now(UTC)
@@ -308,8 +379,9 @@ def _apply(conn: Connection, run_id: int, today: date, own: bool) -> None:
         if trusted:
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         apply.apply_debtors(conn, 1, customers, run_id, now)
+        lap("apply debtors")
         if first is not None:
-            apply.apply_range(conn, first, last, run_id, now, today)
+            apply.apply_range(conn, first, last, run_id, now, today, lap)
         if trusted:
             conn.execute(text("SET LOCAL session_replication_role = origin"))
         return
@@ -317,11 +389,13 @@ def _apply(conn: Connection, run_id: int, today: date, own: bool) -> None:
     for start in range(1, customers + 1, APPLY_CHUNK):
         apply.apply_debtors(conn, start, start + APPLY_CHUNK - 1, run_id, now)
         conn.commit()
+    lap("apply debtors")
     if first is None:
         return
     for start in range(first, last + 1, APPLY_CHUNK):
-        apply.apply_range(conn, start, start + APPLY_CHUNK - 1, run_id, now, today)
+        apply.apply_range(conn, start, start + APPLY_CHUNK - 1, run_id, now, today, lap)
         conn.commit()
+        lap("commit")
 
 
 def _may_skip_fk_triggers(conn: Connection) -> bool:

@@ -48,17 +48,27 @@ class _CountingReader(io.RawIOBase):
 
 
 @contextmanager
-def open_ledger(path: str, on_progress: Callable[[int], None] | None = None):
-    """Yield a text stream over `path` ('-' is standard input), gunzipped when compressed."""
-    raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
+def open_binary(path, on_progress: Callable[[int], None] | None = None):
+    """Yield the bytes of `path` ('-' is standard input; or an open binary file), gunzipped
+    when compressed."""
+    if isinstance(path, str):
+        raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
+    else:
+        raw = path
     try:
         counted = io.BufferedReader(_CountingReader(raw, on_progress or (lambda n: None)),
                                     buffer_size=1 << 16)
-        binary = gzip.GzipFile(fileobj=counted) if counted.peek(2)[:2] == _GZIP_MAGIC else counted
-        yield io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        yield gzip.GzipFile(fileobj=counted) if counted.peek(2)[:2] == _GZIP_MAGIC else counted
     finally:
-        if raw is not sys.stdin.buffer:
+        if isinstance(path, str) and raw is not sys.stdin.buffer:
             raw.close()
+
+
+@contextmanager
+def open_ledger(path, on_progress: Callable[[int], None] | None = None):
+    """Yield a text stream over `path` ('-' is standard input), gunzipped when compressed."""
+    with open_binary(path, on_progress) as binary:
+        yield io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
 
 
 def _bounded_lines(text, counter: list[int]) -> Iterator[str]:
@@ -107,4 +117,4 @@ def records(text) -> Iterator[tuple[int, dict]]:
         raise FileError(counter[0], f"the file cannot be read: {exc}") from exc
 
 
-__all__ = ["MAX_LINE_CHARS", "FileError", "open_ledger", "records"]
+__all__ = ["MAX_LINE_CHARS", "FileError", "open_binary", "open_ledger", "records"]

@@ -70,16 +70,23 @@ def debtor_conversation(debtor_id: int):
 @limiter.limit("30 per minute")
 def conversation_reply(conversation_id: int):
     item = db.session.get(Conversation, conversation_id) or abort(404)
+    _commit_or_say(lambda: inbox.reply(item, current_staff(), request.form.get("text", ""),
+                                       request.form.get("channel") or None,
+                                       request.form.get("subject")),
+                   inbox.InboxError, _("Reply queued; it leaves within seconds."))
+    return redirect(url_for("staff.conversation", conversation_id=item.id))
+
+
+def _commit_or_say(action, refused: type[Exception], success: str) -> None:
+    """Run a staff action: commit and say `success`, or roll back and say why it was refused."""
     try:
-        inbox.reply(item, current_staff(), request.form.get("text", ""),
-                    request.form.get("channel") or None, request.form.get("subject"))
-    except inbox.InboxError as exc:
+        action()
+    except refused as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("Reply queued; it leaves within seconds."), "success")
-    return redirect(url_for("staff.conversation", conversation_id=item.id))
+        flash(success, "success")
 
 
 @bp.post("/inbox/<int:conversation_id>/assign")
@@ -159,12 +166,8 @@ def conversation_label(conversation_id: int, message_id: int):
     inbound = db.session.get(InboundMessage, message_id)
     if inbound is None or inbound.conversation_id != item.id:
         abort(404)
-    try:
-        labels.correct(inbound, request.form.get("intent", ""), current_staff())
-    except labels.LabelError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("Thank you: the next training of the reply model learns from it."), "success")
+    _commit_or_say(lambda: labels.correct(inbound, request.form.get("intent", ""),
+                                          current_staff()),
+                   labels.LabelError,
+                   _("Thank you: the next training of the reply model learns from it."))
     return redirect(url_for("staff.conversation", conversation_id=item.id))
