@@ -124,3 +124,25 @@ def test_signing_in_during_a_request_replaces_the_cached_debtor(app, db):
 
         logout_user()
         assert current_debtor() is None
+
+
+def test_warm_up_compiles_the_pages_and_loads_catalogues_without_the_database(app):
+    """gunicorn calls portal.warm_up in the master before forking (gunicorn.conf.py): it
+    must not open a database connection the workers would then share."""
+    from portal import warm_up
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        app.jinja_env.cache.clear()
+        warm_up(app)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements == []
+    compiled = {name for _, name in app.jinja_env.cache.keys()}
+    assert {"base.html", "debtor/account.html", "debtor/_macros.html"} <= compiled
