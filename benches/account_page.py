@@ -73,7 +73,7 @@ def throwaway_database():
 def prepare(url: str, secret: str, folder: str, debtors: int, months: int) -> tuple[str, str]:
     """Migrate and seed; return (the signed-in debtor's session cookie, a description)."""
     from flask_migrate import upgrade
-    from sqlalchemy import func, select
+    from sqlalchemy import event, func, select
     from sqlalchemy.orm import aliased
 
     from portal import create_app
@@ -113,18 +113,27 @@ def prepare(url: str, secret: str, folder: str, debtors: int, months: int) -> tu
         page = client.get("/account")
         assert page.status_code == 200, page.status_code
         cookie = client.get_cookie("session").value
-        cpu = []
-        for _ in range(5):  # CPU time in this process only: steady on a busy machine
-            start = time.process_time()
-            for _ in range(20):
-                client.get("/account")
-            cpu.append((time.process_time() - start) / 20 * 1000)
         described = (f"debtor {debtor.external_id} ({debtor.locale}): {count} invoices since "
-                     f"{first}, page {len(page.data) // 1024} KB\n"
-                     f"/account CPU time per request, in process: {min(cpu):.1f} ms "
-                     f"(best of 5 x 20 requests)")
+                     f"{first}, page {len(page.data) // 1024} KB")
+        engine = db.engine
         db.session.remove()
-        db.engine.dispose()
+    # Measured outside that app context, as a server runs them: each request has its own
+    # app context and database session (no identity map carried over from the last one).
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    client.get("/account")
+    del statements[:]
+    client.get("/account")
+    queries = len(statements)
+    cpu = []
+    for _ in range(5):  # CPU time in this process only: steady on a busy machine
+        start = time.process_time()
+        for _ in range(20):
+            client.get("/account")
+        cpu.append((time.process_time() - start) / 20 * 1000)
+    described += (f"\n/account CPU time per request, in process: {min(cpu):.1f} ms "
+                  f"(best of 5 x 20 requests), {queries} SQL statements per request")
+    engine.dispose()
     return cookie, described
 
 

@@ -64,6 +64,21 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     return app
 
 
+def warm_up(app: Flask) -> None:
+    """Compile every template and load every language's catalogue now (gunicorn calls this
+    in the master before forking workers: each then starts with them). Touches no database."""
+    from flask_babel import force_locale
+
+    from portal.i18n import translations
+
+    for name in app.jinja_env.list_templates(extensions=("html", "txt")):
+        app.jinja_env.get_template(name)
+    with app.test_request_context("/"):
+        for language in app.config["SUPPORTED_LOCALES"]:
+            with force_locale(language):
+                translations()
+
+
 def _finish_config(app: Flask) -> None:
     production = app.config.get("ENV_NAME") == "production"
     if not app.config.get("SECRET_KEY"):

@@ -16,15 +16,18 @@ from portal import sessions
 from portal.extensions import db, login_manager
 from portal.models import Debtor, StaffUser
 
+USER_MODELS = {"d": Debtor, "s": StaffUser}
+
+
+def _usable(user):
+    """A staff user who was deactivated can no longer sign in; debtors always can."""
+    return None if isinstance(user, StaffUser) and not user.is_active else user
+
 
 def user_for(kind: str, user_id: int):
     """The debtor or (active) staff user behind an id, or None."""
-    if kind == "d":
-        return db.session.get(Debtor, user_id)
-    if kind == "s":
-        staff = db.session.get(StaffUser, user_id)
-        return staff if staff is not None and staff.is_active else None
-    return None
+    model = USER_MODELS.get(kind)
+    return _usable(db.session.get(model, user_id)) if model is not None else None
 
 
 @login_manager.user_loader
@@ -32,12 +35,15 @@ def load_user(user_id: str):
     kind, _, raw = (user_id or "").partition(":")
     if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         return None
-    if not sessions.is_open(session.get(sessions.SID_KEY), kind, int(raw)):
+    model = USER_MODELS.get(kind)
+    is_open, user = (sessions.session_user(session.get(sessions.SID_KEY), kind, int(raw), model)
+                     if model is not None else (False, None))
+    if not is_open:
         # An ended, expired or forged session: forget it, so a remember cookie can apply.
         session.pop("_user_id", None)
         session.pop(sessions.SID_KEY, None)
         return None
-    return user_for(kind, int(raw))
+    return _usable(user)
 
 
 _UNSET = object()
@@ -60,6 +66,7 @@ def current_debtor() -> Debtor | None:
 def _forget_cached_debtor(sender, **extra) -> None:
     if has_request_context():
         g.pop("saldo_debtor", None)
+        g.pop("saldo_display_locale", None)  # worked out from the debtor's locale
 
 
 def current_staff() -> StaffUser | None:

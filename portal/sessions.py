@@ -17,10 +17,11 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from portal.extensions import db
 from portal.models import RememberToken, UserSession
@@ -73,14 +74,40 @@ def start(user, *, remember: bool = False) -> None:
     session[SID_KEY] = token
 
 
+def _row_is_open(row: UserSession | None, kind: str, user_id: int, now: datetime) -> bool:
+    return (row is not None and row.ended_at is None and row.expires_at > now
+            and row.user_kind == kind and row.user_id == user_id)
+
+
 def is_open(token: str | None, kind: str, user_id: int, now: datetime | None = None) -> bool:
     """Whether the session `token` is open, unexpired and belongs to this user."""
     if not token:
         return False
     row = db.session.get(UserSession, _digest(token))
-    now = now or datetime.now(UTC)
-    return (row is not None and row.ended_at is None and row.expires_at > now
-            and row.user_kind == kind and row.user_id == user_id)
+    return _row_is_open(row, kind, user_id, now or datetime.now(UTC))
+
+
+@cache
+def _session_user_statement(model):
+    """Built once per user model: every signed-in request runs it, and building a statement
+    costs more CPU than running this one."""
+    return (select(UserSession, model).outerjoin(model, model.id == UserSession.user_id)
+            .where(UserSession.id == bindparam("sid")))
+
+
+def session_user(token: str | None, kind: str, user_id: int, model,
+                 now: datetime | None = None) -> tuple[bool, object | None]:
+    """(whether the session `token` is open, unexpired and this user's; the `model` row with
+    `user_id`, or None) in one query: every signed-in request asks this first."""
+    if not token:
+        return False, None
+    found = db.session.execute(_session_user_statement(model), {"sid": _digest(token)}).first()
+    if found is None:
+        return False, None
+    row, user = found
+    if not _row_is_open(row, kind, user_id, now or datetime.now(UTC)):
+        return False, None
+    return True, user
 
 
 def _current_token() -> str | None:

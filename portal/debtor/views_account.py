@@ -7,8 +7,13 @@ from sqlalchemy import select
 
 from portal.auth import debtor_required
 from portal.debtor import bp
-from portal.debtor.account import account_summary, applied_payments, own_invoice, view_invoice
-from portal.debtor.forms import ConfirmForm
+from portal.debtor.account import (
+    account_summary,
+    applied_payments,
+    own_invoice,
+    view_invoice,
+)
+from portal.debtor.lines import open_lines, paid_lines
 from portal.debtor.util import debtor_today, me, owned_or_404
 from portal.extensions import db
 from portal.models import Dispute
@@ -20,12 +25,10 @@ def account():
     debtor = me()
     today = debtor_today(debtor)
     summary = account_summary(debtor, today)
-    disputes = db.session.scalars(
-        select(Dispute).where(Dispute.debtor_id == debtor.id, Dispute.status == "open")
-        .order_by(Dispute.created_at.desc())
-    ).all()
     return render_template("debtor/account.html", debtor=debtor, summary=summary, today=today,
-                           disputes=disputes, signout_form=ConfirmForm())
+                           open_lines=open_lines(summary.open_invoices),
+                           paid_lines=paid_lines(summary.paid_invoices),
+                           disputes=summary.disputes)
 
 
 def _invoice_context(invoice_id: int) -> dict:

@@ -90,6 +90,11 @@ def gunicorn(database_url: str, instance: Path, workers: int = 2, secret: str | 
         server = Server(f"http://127.0.0.1:{port}", process, log)
         try:
             wait_until_up(server.url)
+            # With the app preloaded, the first worker can answer before the master has
+            # forked the others (it sleeps up to 0.1 s between forks).
+            deadline = time.monotonic() + 30
+            while len(server.workers()) < workers and time.monotonic() < deadline:
+                time.sleep(0.05)
             yield server
         finally:
             process.terminate()
