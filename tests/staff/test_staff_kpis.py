@@ -106,9 +106,11 @@ def portfolio(app):
             send_at=at(when), sent_at=sent, opened_at=at(when, 12) if extra.get("opened") else None,
             clicked_at=at(when, 13) if extra.get("clicked") else None))
 
-    for status, when in (("kept", "2026-10-20"), ("broken", "2026-10-25"), ("open", "2026-11-10"),
-                         ("open", "2026-11-25"), ("cancelled", "2026-10-01")):
-        db.session.add(PromiseToPay(debtor_id=debtor.id, invoice_id=inv["C"].id,
+    # One open promise per invoice (a partial unique index): the later open one is on D.
+    for status, when, key in (("kept", "2026-10-20", "C"), ("broken", "2026-10-25", "C"),
+                              ("open", "2026-11-10", "C"), ("open", "2026-11-25", "D"),
+                              ("cancelled", "2026-10-01", "C")):
+        db.session.add(PromiseToPay(debtor_id=debtor.id, invoice_id=inv[key].id,
                                     promised_on=d(when), amount_minor=1000, currency="USD",
                                     status=status))
     for status in ("completed", "completed", "broken", "active"):
