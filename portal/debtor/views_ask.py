@@ -58,6 +58,11 @@ def _answer(debtor, text: str) -> tuple[str, bool]:
     """(the answer to show, handled) for one question; commits."""
     sender = debtor.email or debtor.phone or f"debtor:{debtor.id}"
     inbound = ingest_reply("portal", sender, text, debtor_id=debtor.id)
+    # Write first, then read: on SQLite a transaction that has only read cannot become a
+    # writer once another process (the scheduler delivering this message's webhook, say)
+    # has committed meanwhile ("database is locked" at once, no busy wait).
+    inbound.action = "understanding"
+    db.session.flush()
     try:
         with db.session.begin_nested():
             record = respond(inbound, debtor, deliver=False)

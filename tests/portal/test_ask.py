@@ -115,3 +115,44 @@ def test_with_several_open_invoices_the_debtor_chooses_which_to_dispute(signed_c
                headers={"Accept": "application/json"}).get_json()
     assert db.session.scalar(select(func.count()).select_from(Dispute)) == 0
     assert data["handled"] is True and 'href="/dispute"' in data["html"]
+
+
+def test_another_process_writing_meanwhile_does_not_lose_the_answer(signed_client, debtor,
+                                                                    app, monkeypatch):
+    """The scheduler commits (a webhook delivery, say) while the question is being
+    understood: the answer is still given and recorded, and the other write still lands."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from replies import respond as respond_module
+
+    _with_invoice(debtor)
+    engine = db.engine
+    done: list = []
+    real = respond_module.understand_inbound
+
+    def understand_while_another_writes(inbound, person):
+        found = real(inbound, person)
+
+        def write() -> None:
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE invoice SET description = 'servicio' "
+                                  "WHERE debtor_id = :id"), {"id": person.id})
+            done.append(True)
+
+        other = threading.Thread(target=write)
+        other.start()
+        other.join(timeout=0.5)  # on SQLite it waits for our write lock; it must not matter
+        return found
+
+    monkeypatch.setattr(respond_module, "understand_inbound", understand_while_another_writes)
+    data = ask(signed_client, "¿cuánto debo?", headers={"Accept": "application/json"}).get_json()
+    assert data["handled"] is True
+    assert format_money(793_400_00, "COP", "es_CO") in data["answer"]
+    deadline = time.monotonic() + 15
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert done == [True]
+    assert db.session.scalar(select(func.count()).select_from(ReplyUnderstanding)) == 1
