@@ -65,11 +65,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
 
 def warm_up(app: Flask) -> None:
-    """Compile every template and load every language's catalogue now (gunicorn calls this
-    in the master before forking workers: each then starts with them). Touches no database."""
+    """Compile every template, load every language's catalogue and import the reply
+    understanding's libraries now (gunicorn calls this in the master before forking workers:
+    each then starts with them). Touches no database. Commands and tests do not call it, so
+    an import or a one-off command does not pay for scikit-learn at start."""
     from flask_babel import force_locale
 
     from portal.i18n import translations
+
+    import replies.respond  # noqa: F401  (scikit-learn, shared by the forked workers)
 
     for name in app.jinja_env.list_templates(extensions=("html", "txt")):
         app.jinja_env.get_template(name)

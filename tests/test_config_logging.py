@@ -92,3 +92,20 @@ def test_proxy_count_makes_the_client_address_the_forwarded_one(monkeypatch, tmp
             environ_base={"REMOTE_ADDR": "10.0.0.2"})
         seen.append(response.get_data(as_text=True))
     assert seen == ["10.0.0.2", "203.0.113.9"]
+
+
+def test_starting_the_app_does_not_load_scikit_learn(tmp_path):
+    """A command (an import, a migration) starts the app: it must not pay a second and
+    130 MB for the reply model's libraries, which load on the first question instead (and in
+    gunicorn's master through `portal.warm_up`)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from portal import create_app; create_app(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], check=True,
+                         env={**os.environ, "SALDO_INSTANCE_PATH": str(tmp_path)})
+    assert out.stdout.strip().splitlines()[-1] == "[]"

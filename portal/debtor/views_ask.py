@@ -25,7 +25,6 @@ from portal.debtor.util import me
 from portal.extensions import db, limiter
 from replies import answers
 from replies.ingest import IngestError, ingest_reply
-from replies.respond import respond
 
 log = logging.getLogger("saldo.replies")
 # Paths the assistant's answers link to (the portal's own pages only).
@@ -56,6 +55,8 @@ def linkify(text: str) -> Markup:
 
 def _answer(debtor, text: str) -> tuple[str, bool]:
     """(the answer to show, handled) for one question; commits."""
+    from replies.respond import respond  # scikit-learn loads on the first question, not at start
+
     sender = debtor.email or debtor.phone or f"debtor:{debtor.id}"
     inbound = ingest_reply("portal", sender, text, debtor_id=debtor.id)
     # Write first, then read: on SQLite a transaction that has only read cannot become a
