@@ -71,9 +71,8 @@ def warm_up(app: Flask) -> None:
     an import or a one-off command does not pay for scikit-learn at start."""
     from flask_babel import force_locale
 
-    from portal.i18n import translations
-
     import replies.respond  # noqa: F401  (scikit-learn, shared by the forked workers)
+    from portal.i18n import translations
 
     for name in app.jinja_env.list_templates(extensions=("html", "txt")):
         app.jinja_env.get_template(name)
