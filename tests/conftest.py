@@ -85,6 +85,12 @@ def database_url(request, tmp_path_factory):
     return url
 
 
+def only_on(kind: str):
+    """Run a test on one database only ("sqlite" or "postgresql"), for a code path that
+    exists on that database alone; PostgreSQL tests still say why when it is unreachable."""
+    return pytest.mark.parametrize("database_url", [kind], indirect=True)
+
+
 @pytest.fixture
 def app(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("SALDO_INSTANCE_PATH", str(tmp_path / "instance"))

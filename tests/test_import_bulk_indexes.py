@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.ledger import apply, bulkindex
 from portal.ledger.importer import import_ledger
 from portal.models import Debtor, Invoice, Payment
+from tests.conftest import only_on
 from tests.factories import make_debtor, make_invoice, make_payment
 
 HEADER = "customer_id,invoice_id,issue_date,due_date,amount,currency,paid_date,paid_amount\n"
@@ -40,11 +41,11 @@ def definitions(db) -> dict[str, str]:
 
 @pytest.fixture
 def pg(db):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the index rebuild is PostgreSQL's")
+    assert db.engine.dialect.name == "postgresql"
     return db
 
 
+@only_on("postgresql")  # the index rebuild exists on PostgreSQL only
 def test_first_load_rebuilds_the_same_indexes(pg, tmp_path, monkeypatch):
     monkeypatch.setattr(bulkindex, "MIN_ROWS", 10)
     before = definitions(pg)
@@ -72,6 +73,7 @@ def ledger_rows(db) -> list:
         " LEFT JOIN payment p ON p.id = a.payment_id ORDER BY i.external_id")).all()
 
 
+@only_on("postgresql")  # the index rebuild exists on PostgreSQL only
 def test_the_first_load_writes_what_the_upserts_write(pg, tmp_path, monkeypatch):
     """Into empty, locked tables the apply inserts without conflict arbitration; the
     ledger is the same as the upserts make, and importing it again changes nothing."""
@@ -97,6 +99,7 @@ def test_the_first_load_writes_what_the_upserts_write(pg, tmp_path, monkeypatch)
     assert sum(1 for row in first if row[-1] is not None) == 40
 
 
+@only_on("postgresql")  # the index rebuild exists on PostgreSQL only
 def test_a_ledger_a_tenth_of_the_file_or_more_keeps_its_indexes(pg, tmp_path, monkeypatch):
     monkeypatch.setattr(bulkindex, "MIN_ROWS", 10)
     assert "drop indexes" in import_ledger(str(ledger(tmp_path, 40)), today=TODAY).timings
@@ -112,6 +115,7 @@ def test_a_ledger_a_tenth_of_the_file_or_more_keeps_its_indexes(pg, tmp_path, mo
     assert report.written and "drop indexes" not in report.timings
 
 
+@only_on("postgresql")  # the index rebuild exists on PostgreSQL only
 def test_keep_indexes_and_the_cli_flag(pg, tmp_path, monkeypatch, runner):
     monkeypatch.setattr(bulkindex, "MIN_ROWS", 10)
     report = import_ledger(str(ledger(tmp_path, 40)), today=TODAY, bulk_indexes=False)
@@ -128,6 +132,7 @@ def test_keep_indexes_and_the_cli_flag(pg, tmp_path, monkeypatch, runner):
     assert result.exit_code == 0 and "timing build indexes" in result.output
 
 
+@only_on("postgresql")  # the index rebuild exists on PostgreSQL only
 def test_a_busy_ledger_is_not_waited_for(pg, tmp_path, monkeypatch):
     """A reader holding the invoice table: the import keeps the indexes and goes on at
     once, and the reader is never blocked for the length of the import."""
@@ -158,6 +163,7 @@ def test_a_busy_ledger_is_not_waited_for(pg, tmp_path, monkeypatch):
     assert pg.session.scalar(select(func.count(Invoice.id))) == 40
 
 
+@only_on("postgresql")  # the index rebuild exists on PostgreSQL only
 def test_a_failed_import_keeps_the_indexes(pg, tmp_path, monkeypatch):
     monkeypatch.setattr(bulkindex, "MIN_ROWS", 10)
     before = definitions(pg)
@@ -173,9 +179,8 @@ def test_a_failed_import_keeps_the_indexes(pg, tmp_path, monkeypatch):
     assert pg.session.scalar(select(func.count(Invoice.id))) == 0
 
 
+@only_on("sqlite")
 def test_sqlite_never_drops(db, tmp_path, monkeypatch):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite")
     monkeypatch.setattr(bulkindex, "MIN_ROWS", 10)
     report = import_ledger(str(ledger(tmp_path, 40)), today=TODAY, bulk_indexes=True)
     assert report.written and "drop indexes" not in report.timings

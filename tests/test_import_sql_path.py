@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from portal.ledger import importer, rawcopy
 from portal.ledger.importer import import_ledger
 from portal.models import Debtor, Invoice, Payment, PaymentAllocation
+from tests.conftest import only_on
 
 TODAY = date(2026, 11, 22)
 COLUMNS = ("customer_id,invoice_id,issue_date,due_date,amount,currency,paid_date,paid_amount,"
@@ -83,10 +84,12 @@ BAD = [
 ]
 
 
+pytestmark = only_on("postgresql")  # the COPY path exists on PostgreSQL only
+
+
 @pytest.fixture
 def postgres(db):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the COPY path is PostgreSQL's")
+    assert db.engine.dialect.name == "postgresql"
     return db
 
 
