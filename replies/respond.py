@@ -156,12 +156,22 @@ def understand_reply(inbound: InboundMessage) -> bool:
     contact form, and unknown senders, are left for staff."""
     if inbound.debtor_id is None or inbound.channel not in ANSWER_CHANNELS:
         return False
-    debtor = db.session.get(Debtor, inbound.debtor_id)
+    respond_or_leave(inbound, db.session.get(Debtor, inbound.debtor_id), deliver=True)
+    return True
+
+
+def respond_or_leave(inbound: InboundMessage, debtor: Debtor, *,
+                     deliver: bool) -> ReplyUnderstanding | None:
+    """``respond`` in a savepoint; when it fails the message is kept and left for a person
+    (None). The message is written to first (its provisional action), so on SQLite this
+    transaction holds the write lock before it reads: a transaction that has only read
+    cannot become a writer once another process has committed meanwhile."""
+    inbound.action = "needs_person"
+    db.session.flush()
     try:
         with db.session.begin_nested():
-            respond(inbound, debtor, deliver=True)
+            return respond(inbound, debtor, deliver=deliver)
     except Exception:  # understanding must never lose the message: a person reads it
         log.exception("understanding inbound message %s failed; left for a person",
                       inbound.id)
-        inbound.action = "needs_person"
-    return True
+        return None

@@ -10,7 +10,6 @@ handed to a person, honestly, when Saldo is not sure. A plain form without JavaS
 
 from __future__ import annotations
 
-import logging
 import re
 
 from flask import jsonify, render_template, request
@@ -26,7 +25,6 @@ from portal.extensions import db, limiter
 from replies import answers
 from replies.ingest import IngestError, ingest_reply
 
-log = logging.getLogger("saldo.replies")
 # Paths the assistant's answers link to (the portal's own pages only).
 _LINK = re.compile(r"(/(?:account|plans|preferences|dispute|invoices/\d+/dispute)"
                    r"(?:\?[\w=&%-]*)?)")
@@ -55,22 +53,13 @@ def linkify(text: str) -> Markup:
 
 def _answer(debtor, text: str) -> tuple[str, bool]:
     """(the answer to show, handled) for one question; commits."""
-    from replies.respond import respond  # scikit-learn loads on the first question, not at start
+    # scikit-learn loads on the first question, not at start
+    from replies.respond import respond_or_leave
 
     sender = debtor.email or debtor.phone or f"debtor:{debtor.id}"
     inbound = ingest_reply("portal", sender, text, debtor_id=debtor.id)
-    # Write first, then read: on SQLite a transaction that has only read cannot become a
-    # writer once another process (the scheduler delivering this message's webhook, say)
-    # has committed meanwhile ("database is locked" at once, no busy wait).
-    inbound.action = "understanding"
-    db.session.flush()
-    try:
-        with db.session.begin_nested():
-            record = respond(inbound, debtor, deliver=False)
-        answer, handled = record.answer, record.handled
-    except Exception:  # never lose the question: it waits in the staff inbox
-        log.exception("the assistant failed on inbound message %s", inbound.id)
-        answer, handled = None, False
+    record = respond_or_leave(inbound, debtor, deliver=False)  # None: it waits for a person
+    answer, handled = (record.answer, record.handled) if record else (None, False)
     db.session.commit()
     if not answer:  # nothing Saldo can say with certainty: a person answers, and we say so
         with force_locale(debtor.locale or "es"):
