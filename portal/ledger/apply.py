@@ -218,6 +218,15 @@ def apply_range(conn: Connection, first: int, last: int, run_id: int, now: datet
     new_paid = ("CASE WHEN s.paid_minor > 0 AND s.paid_minor <> COALESCE(p.amount_minor, 0) "
                 "THEN COALESCE(i.paid_minor, 0) - COALESCE(p.amount_minor, 0) + s.paid_minor "
                 "ELSE COALESCE(i.paid_minor, 0) END")
+    if not empty and conn.dialect.name == "postgresql":
+        # A portal payment settling one of these open invoices while the upsert below runs
+        # would be overwritten with the paid amount the upsert read at its start. Locking
+        # them first makes such a payment wait for this import and then add to its result.
+        conn.execute(*_params(
+            f"SELECT i.id FROM {STAGE} s JOIN invoice i ON i.external_id = s.invoice_id "
+            f"WHERE {lines} AND {VALID} AND i.status = 'open' ORDER BY i.id FOR UPDATE OF i",
+            first=first, last=last))
+        lap("lock open invoices")
     conn.execute(*_params(
         "INSERT INTO invoice (external_id, debtor_id, issued_on, due_on, amount_minor, currency,"
         " status, paid_minor, settled_on, disputed, paperless, import_run_id, created_at,"
