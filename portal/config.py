@@ -99,7 +99,11 @@ class Config:
     ENV_NAME = "development"
     SECRET_KEY = env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = env("DATABASE_URL")  # None: SQLite file in the instance folder
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Pooled PostgreSQL connections are checked for a server-side close on checkout without a
+    # round trip (`portal.dbconn`), and recycled after half an hour against silent network
+    # drops. SALDO_DB_ROUND_TRIPS=classic: SQLAlchemy's pre-ping and a transaction per request.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800}
+    DB_ROUND_TRIPS = env("SALDO_DB_ROUND_TRIPS", "lean")
 
     # Public address of the portal, used in links sent by email/SMS from background jobs.
     BASE_URL = env("SALDO_BASE_URL", "http://127.0.0.1:5000")

@@ -10,12 +10,15 @@ amounts come from `portal.debtor.account`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
 
-from flask import url_for
+from flask import request, url_for
 from markupsafe import Markup
 
 from portal.debtor.account import InvoiceView
 from portal.debtor.format import display_locale, invoice_title, money, short_date, status_tag
+from portal.i18n import babel_context
 from portal.i18n import gettext as _
 
 
@@ -45,14 +48,40 @@ def open_lines(items: list[InvoiceView]) -> list[InvoiceLine]:
 
 
 def paid_lines(items: list[InvoiceView]) -> list[InvoiceLine]:
-    """Paid invoices: the amount billed and the day it was settled."""
-    locale, paid = display_locale(), status_tag("paid")
+    """Paid invoices: the amount billed and the day it was settled.
+
+    A paid invoice's line no longer changes, and a debtor with two years of history has two
+    dozen of them on every visit: each is made once per process and kept (bounded), keyed by
+    everything it shows and the languages and address it is shown in."""
+    locale = display_locale()
+    page = str(getattr(babel_context(), "babel_locale", "") or "")
+    root = request.script_root
     return [
-        InvoiceLine(url_for("debtor.invoice", invoice_id=item.invoice.id),
-                    invoice_title(item.invoice, locale),
-                    money(item.invoice.amount_minor, item.invoice.currency, locale),
-                    _("Paid %(date)s", date=short_date(item.invoice.settled_on, locale))
-                    if item.invoice.settled_on else "",
-                    paid)
+        _paid_line(item.invoice.id, item.invoice.amount_minor, item.invoice.currency,
+                   item.invoice.settled_on, item.invoice.description, item.invoice.issued_on,
+                   locale, page, root)
         for item in items
     ]
+
+
+class _TitleSource:
+    """What `invoice_title` reads of an invoice."""
+
+    __slots__ = ("description", "issued_on")
+
+    def __init__(self, description: str | None, issued_on: date) -> None:
+        self.description, self.issued_on = description, issued_on
+
+
+@lru_cache(maxsize=20_000)
+def _paid_line(invoice_id: int, amount_minor: int, currency: str, settled_on: date | None,
+               description: str | None, issued_on: date, locale: str, page: str,
+               root: str) -> InvoiceLine:
+    # `page` (the page's language, which `_` translates into) and `root` (the app's address,
+    # in the link) are only part of the key: the request being served has them.
+    return InvoiceLine(
+        url_for("debtor.invoice", invoice_id=invoice_id),
+        invoice_title(_TitleSource(description, issued_on), locale),
+        money(amount_minor, currency, locale),
+        _("Paid %(date)s", date=short_date(settled_on, locale)) if settled_on else "",
+        status_tag("paid"))
