@@ -112,6 +112,21 @@ def test_a_free_text_description_is_the_title(signed_client, db, debtor):
     assert "<h1>Servicio de agua, octubre</h1>" in page
 
 
+
+@pytest.mark.parametrize("description", ["2026-10", "Servicio de agua, octubre"])
+def test_the_invoice_page_does_not_repeat_its_description_below_the_title(
+        signed_client, db, debtor, description):
+    """The heading is made of the description; a row "Description: 2026-10" under "Factura
+    de octubre de 2026" was noise (and the raw period, cryptic), on screen and in print."""
+    invoice = make_invoice(debtor, description=description)
+    db.session.commit()
+    for url in (f"/invoices/{invoice.id}", f"/invoices/{invoice.id}/print"):
+        page = signed_client.get(url).get_data(as_text=True)
+        facts = page[page.index('<dl class="facts">'):page.index("</dl>")]
+        assert description not in facts and "Descripción" not in facts
+        assert invoice.external_id in facts
+
+
 # English: one spelling -----------------------------------------------------------------
 
 GETTEXT_CALL = re.compile(r"""(?:\b_|_l|gettext|ngettext|pgettext)\(\s*(?:"[^"]*",\s*)?"""
