@@ -104,10 +104,15 @@ def _period(description: str) -> date | None:
 def invoice_title(invoice, locale: str | None = None) -> str:
     """What a debtor calls an invoice: "Invoice for November 2026" for a billing period
     (or when there is no description: the month it was issued), else its description."""
-    period = invoice_period(invoice)
-    if period is None and invoice.description:
-        return invoice.description
-    day = period or invoice.issued_on
+    return title_of(invoice.description, invoice.issued_on, locale)
+
+
+def title_of(description: str | None, issued_on: date, locale: str | None = None) -> str:
+    """`invoice_title` from the two facts it reads."""
+    period = _period(description or "")
+    if period is None and description:
+        return description
+    day = period or issued_on
     month = month_name(day.year, day.month, locale or display_locale())
     return _("Invoice for %(month)s", month=month)
 

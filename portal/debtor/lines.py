@@ -17,7 +17,14 @@ from flask import request, url_for
 from markupsafe import Markup
 
 from portal.debtor.account import InvoiceView
-from portal.debtor.format import display_locale, invoice_title, money, short_date, status_tag
+from portal.debtor.format import (
+    display_locale,
+    invoice_title,
+    money,
+    short_date,
+    status_tag,
+    title_of,
+)
 from portal.i18n import babel_context
 from portal.i18n import gettext as _
 
@@ -64,15 +71,6 @@ def paid_lines(items: list[InvoiceView]) -> list[InvoiceLine]:
     ]
 
 
-class _TitleSource:
-    """What `invoice_title` reads of an invoice."""
-
-    __slots__ = ("description", "issued_on")
-
-    def __init__(self, description: str | None, issued_on: date) -> None:
-        self.description, self.issued_on = description, issued_on
-
-
 @lru_cache(maxsize=20_000)
 def _paid_line(invoice_id: int, amount_minor: int, currency: str, settled_on: date | None,
                description: str | None, issued_on: date, locale: str, page: str,
@@ -81,7 +79,7 @@ def _paid_line(invoice_id: int, amount_minor: int, currency: str, settled_on: da
     # in the link) are only part of the key: the request being served has them.
     return InvoiceLine(
         url_for("debtor.invoice", invoice_id=invoice_id),
-        invoice_title(_TitleSource(description, issued_on), locale),
+        title_of(description, issued_on, locale),
         money(amount_minor, currency, locale),
         _("Paid %(date)s", date=short_date(settled_on, locale)) if settled_on else "",
         status_tag("paid"))
